@@ -1,0 +1,34 @@
+# The two commands a new user types: `make run` and `make test`.
+# Each creates .venv on first use and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: set up and run the main job on the embedded default
+run: $(STAMP)
+	$(BIN)/tastemaker generate --count 64 --size 256 --seed 1 --out .tastemaker/runs/first
+	$(BIN)/tastemaker contact-sheet .tastemaker/runs/first --out .tastemaker/runs/first/sheet.png
+	@echo "Open .tastemaker/runs/first/sheet.png to see the first 64 works."
+
+## test: set up and run lint plus the whole test suite
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

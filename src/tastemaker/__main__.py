@@ -1,0 +1,3 @@
+from tastemaker.cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""The ``tastemaker`` command line. Entry points only translate: the work lives in
+the packages they call. Every user error ends as one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from tastemaker.errors import TastemakerError
+
+app = typer.Typer(
+    name="tastemaker",
+    help="An open engine for community-trained taste models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    # Each command group lives in its own module and registers itself on ``app``.
+    from tastemaker.cli import generate  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except TastemakerError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

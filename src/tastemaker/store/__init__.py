@@ -1,0 +1,1 @@
+"""Persistence: the content-addressed media store (and, later, the database)."""
