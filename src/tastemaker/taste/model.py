@@ -1,0 +1,495 @@
+"""TasteModel: P(up | member, work) from collective taste, personal deviation and item terms.
+
+    logit(m, i) = b + b_m + c_i + u_m . v_i
+    c_i = x_i . w + d_i          (collective content taste + item residual)
+    v_i = v0 + x_i W + e_i       (item factors: shared part + content part + item residual)
+
+``x_i`` are the item's standardised content features. ``d_i`` and ``e_i`` only move away
+from zero when item i has votes, so a new item is judged by its content alone. ``b_m``
+and ``u_m`` are the member's bias and personal taste; their L2 prior shrinks them to zero,
+so a member with few votes stays close to the collective. Every penalty is counted in
+votes (the loss is a weighted sum, mean weight 1), so ``reg_member=5`` means a member's
+own terms carry about as much weight as five votes of evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, sparse
+from scipy.special import expit
+
+from tastemaker import __version__
+from tastemaker.errors import UsageError
+from tastemaker.taste.data import Items, Votes
+from tastemaker.taste.newton import map_newton
+
+_MODEL_FILE = "model.npz"
+_CARD_FILE = "model.json"
+_BLOCKS = ("b", "bm", "U", "d", "E", "w", "W", "v0")
+# Use a dense member x item score table when it is at most this many times the vote count.
+_DENSE_RATIO = 4
+# Members with at least this many votes define the population prior used for fold-in.
+_SOLID_MEMBER_VOTES = 20
+
+
+@dataclass
+class _Index:
+    """Integer codes of the votes the model has seen, in member/item index space."""
+
+    m: np.ndarray
+    i: np.ndarray
+    y: np.ndarray  # 1 for up, 0 for down
+    s: np.ndarray  # vote weight, mean 1 at fit time
+
+
+class TasteModel:
+    """A logistic taste model trained on VP-weighted up/down votes (sklearn-style).
+
+    Settings live in ``__init__``; ``fit`` refits on all votes, ``partial_fit`` adds votes
+    and re-optimises the members and items they touch, ``predict_proba`` scores pairs.
+    """
+
+    def __init__(
+        self,
+        n_factors: int = 8,
+        reg_member_bias: float = 2.0,
+        reg_member: float = 5.0,
+        reg_item_bias: float = 2.0,
+        reg_item: float = 5.0,
+        reg_content: float = 50.0,
+        use_content: bool = True,
+        max_iter: int = 300,
+        partial_max_iter: int = 60,
+        tol: float = 1e-7,
+        random_state: int = 0,
+    ) -> None:
+        self.n_factors = n_factors
+        self.reg_member_bias = reg_member_bias
+        self.reg_member = reg_member
+        self.reg_item_bias = reg_item_bias
+        self.reg_item = reg_item
+        self.reg_content = reg_content
+        self.use_content = use_content
+        self.max_iter = max_iter
+        self.partial_max_iter = partial_max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ public API
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "n_factors": self.n_factors,
+            "reg_member_bias": self.reg_member_bias,
+            "reg_member": self.reg_member,
+            "reg_item_bias": self.reg_item_bias,
+            "reg_item": self.reg_item,
+            "reg_content": self.reg_content,
+            "use_content": self.use_content,
+            "max_iter": self.max_iter,
+            "partial_max_iter": self.partial_max_iter,
+            "tol": self.tol,
+            "random_state": self.random_state,
+        }
+
+    def fit(self, votes: Votes, items: Items) -> TasteModel:
+        """Learn from scratch on ``votes``; ``items`` must describe every voted item."""
+        if len(votes) == 0:
+            raise UsageError("cannot fit a taste model on zero votes")
+        started = time.perf_counter()
+        self.feature_mean_ = items.features.mean(axis=0)
+        std = items.features.std(axis=0)
+        self.feature_scale_ = np.where(std > 1e-12, std, 1.0)
+        self.item_ids_ = items.ids.copy()
+        self.X_ = self._standardise(items.features)
+        self._item_pos = pd.Index(self.item_ids_)
+        self.member_ids_ = np.unique(votes.member_ids)
+        self._member_pos = pd.Index(self.member_ids_)
+        self.weight_scale_ = float(votes.weight.mean())
+        self._votes = self._encode(votes)
+
+        rng = np.random.default_rng(self.random_state)
+        n_m, n_i, k, n_f = (
+            len(self.member_ids_),
+            len(self.item_ids_),
+            self.n_factors,
+            self.X_.shape[1],
+        )
+        p_up = np.average(self._votes.y, weights=self._votes.s)
+        p_up = float(np.clip(p_up, 1e-3, 1 - 1e-3))
+        self.params_: dict[str, np.ndarray] = {
+            "b": np.array([np.log(p_up / (1 - p_up))]),
+            "bm": np.zeros(n_m),
+            "U": 0.05 * rng.standard_normal((n_m, k)),
+            "d": np.zeros(n_i),
+            "E": 0.05 * rng.standard_normal((n_i, k)),
+            "w": np.zeros(n_f),
+            "W": np.zeros((n_f, k)),
+            "v0": np.zeros(k),
+        }
+        blocks = _BLOCKS if self.use_content else tuple(b for b in _BLOCKS if b not in ("w", "W"))
+        self.n_iter_ = self._optimise(blocks, self.max_iter)
+        self._set_member_prior()
+        self._finish(started)
+        return self
+
+    def partial_fit(self, votes: Votes, items: Items | None = None) -> TasteModel:
+        """Add ``votes`` and fold in the members and items they touch (online update).
+
+        Each touched member's bias and factors are re-estimated from all their votes under
+        the population prior learned at the last ``fit`` (so a member with a few votes
+        stays near the collective); then each touched item's bias. Shared parameters
+        (content weights, item factors) stay fixed until the next ``fit``.
+        """
+        if not hasattr(self, "params_"):
+            if items is None:
+                raise UsageError("the first fit needs item features")
+            return self.fit(votes, items)
+        started = time.perf_counter()
+        if items is not None:
+            self.add_items(items)
+        new_members = np.setdiff1d(np.unique(votes.member_ids), self.member_ids_)
+        if len(new_members):
+            self.member_ids_ = np.concatenate([self.member_ids_, new_members])
+            self._member_pos = pd.Index(self.member_ids_)
+            start = np.tile(self.member_prior_mean_, (len(new_members), 1))
+            self.params_["bm"] = np.concatenate([self.params_["bm"], start[:, 0]])
+            self.params_["U"] = np.vstack([self.params_["U"], start[:, 1:]])
+        new = self._encode(votes)
+        old = self._votes
+        self._votes = _Index(
+            np.concatenate([old.m, new.m]),
+            np.concatenate([old.i, new.i]),
+            np.concatenate([old.y, new.y]),
+            np.concatenate([old.s, new.s]),
+        )
+        self._fold_in_members(np.unique(new.m))
+        self._fold_in_items(np.unique(new.i))
+        self._finish(started)
+        return self
+
+    def _fold_in_members(self, members: np.ndarray) -> None:
+        v, p = self._votes, self.params_
+        mask = np.isin(v.m, members)
+        local = np.searchsorted(members, v.m[mask])
+        i = v.i[mask]
+        c, vecs = self._item_terms()
+        phi = np.column_stack([np.ones(len(i)), vecs[i]])
+        theta0 = np.column_stack([p["bm"][members], p["U"][members]])
+        theta = map_newton(
+            local,
+            phi,
+            p["b"][0] + c[i],
+            v.y[mask],
+            v.s[mask],
+            theta0,
+            self.member_prior_mean_,
+            self.member_prior_prec_,
+        )
+        p["bm"][members] = theta[:, 0]
+        p["U"][members] = theta[:, 1:]
+
+    def _fold_in_items(self, items: np.ndarray) -> None:
+        v, p = self._votes, self.params_
+        mask = np.isin(v.i, items)
+        local = np.searchsorted(items, v.i[mask])
+        m, i = v.m[mask], v.i[mask]
+        c, vecs = self._item_terms()
+        offset = (
+            p["b"][0] + p["bm"][m] + c[i] - p["d"][i] + np.einsum("ij,ij->i", p["U"][m], vecs[i])
+        )
+        theta = map_newton(
+            local,
+            np.ones((len(i), 1)),
+            offset,
+            v.y[mask],
+            v.s[mask],
+            p["d"][items][:, None],
+            np.zeros(1),
+            np.array([[self.reg_item_bias]]),
+        )
+        p["d"][items] = theta[:, 0]
+
+    def add_items(self, items: Items) -> None:
+        """Make new items scorable from their content (existing ids are left as they are)."""
+        fresh = ~np.isin(items.ids, self.item_ids_)
+        if not fresh.any():
+            return
+        if items.features.shape[1] != self.X_.shape[1]:
+            raise UsageError(
+                f"items have {items.features.shape[1]} features; the model expects "
+                f"{self.X_.shape[1]}"
+            )
+        self.item_ids_ = np.concatenate([self.item_ids_, items.ids[fresh]])
+        self._item_pos = pd.Index(self.item_ids_)
+        self.X_ = np.vstack([self.X_, self._standardise(items.features[fresh])])
+        n_new, k = int(fresh.sum()), self.n_factors
+        self.params_["d"] = np.concatenate([self.params_["d"], np.zeros(n_new)])
+        self.params_["E"] = np.vstack([self.params_["E"], np.zeros((n_new, k))])
+        self.item_votes_ = np.concatenate([self.item_votes_, np.zeros(n_new)])
+        self.item_info_ = np.concatenate([self.item_info_, np.zeros(n_new)])
+
+    def predict_logit(self, member_ids: object, item_ids: object) -> np.ndarray:
+        m = self._member_pos.get_indexer(np.asarray(member_ids).astype(str))
+        i = self._item_codes(item_ids)
+        p = self.params_
+        c, v = self._item_terms()
+        # Unknown members get the population mean: the collective's taste.
+        bm = np.where(m >= 0, p["bm"][m], self.member_prior_mean_[0])
+        u = np.where((m >= 0)[:, None], p["U"][m], self.member_prior_mean_[1:])
+        return p["b"][0] + bm + c[i] + np.einsum("ij,ij->i", u, v[i])
+
+    def predict_proba(self, member_ids: object, item_ids: object) -> np.ndarray:
+        """P(up) for each (member, item) pair; unknown members get the collective's taste."""
+        return expit(self.predict_logit(member_ids, item_ids))
+
+    def collective_proba(self, item_ids: object) -> np.ndarray:
+        """P(up) for a typical member (no personal terms): the community's predicted approval."""
+        i = self._item_codes(item_ids)
+        c, v = self._item_terms()
+        mu = self.member_prior_mean_
+        return expit(self.params_["b"][0] + mu[0] + c[i] + v[i] @ mu[1:])
+
+    def item_uncertainty(self, item_ids: object) -> np.ndarray:
+        """Posterior std of each item's own term (Laplace, diagonal); largest for unseen items."""
+        i = self._item_codes(item_ids)
+        return 1.0 / np.sqrt(self.reg_item_bias + self.item_info_[i])
+
+    def item_vectors(self, item_ids: object) -> np.ndarray:
+        """The items' taste-space vectors (collective score and factors) for diversity checks."""
+        i = self._item_codes(item_ids)
+        c, v = self._item_terms()
+        return np.column_stack([c[i], v[i]])
+
+    def item_vote_counts(self, item_ids: object) -> np.ndarray:
+        return self.item_votes_[self._item_codes(item_ids)]
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, directory: Path) -> None:
+        """Arrays to ``model.npz`` and a JSON model card to ``model.json`` (no pickle)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        v = self._votes
+        arrays = {f"param_{k}": a for k, a in self.params_.items()}
+        arrays.update(
+            member_ids=self.member_ids_,
+            item_ids=self.item_ids_,
+            X=self.X_,
+            feature_mean=self.feature_mean_,
+            feature_scale=self.feature_scale_,
+            vote_m=v.m,
+            vote_i=v.i,
+            vote_y=v.y,
+            vote_s=v.s,
+            member_prior_mean=self.member_prior_mean_,
+            member_prior_prec=self.member_prior_prec_,
+        )
+        np.savez_compressed(directory / _MODEL_FILE, **arrays)
+        (directory / _CARD_FILE).write_text(json.dumps(self.model_card_, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> TasteModel:
+        directory = Path(directory)
+        try:
+            card = json.loads((directory / _CARD_FILE).read_text())
+            data = np.load(directory / _MODEL_FILE, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot load a taste model from {directory}: {exc}") from exc
+        model = cls(**card["params"])
+        model.params_ = {k: data[f"param_{k}"].copy() for k in _BLOCKS}
+        model.member_ids_ = data["member_ids"]
+        model.item_ids_ = data["item_ids"]
+        model._member_pos = pd.Index(model.member_ids_)
+        model._item_pos = pd.Index(model.item_ids_)
+        model.X_ = data["X"]
+        model.member_prior_mean_ = data["member_prior_mean"]
+        model.member_prior_prec_ = data["member_prior_prec"]
+        model.feature_mean_ = data["feature_mean"]
+        model.feature_scale_ = data["feature_scale"]
+        model.weight_scale_ = float(card["weight_scale"])
+        model._votes = _Index(data["vote_m"], data["vote_i"], data["vote_y"], data["vote_s"])
+        model.n_iter_ = int(card["n_iter"])
+        model._update_item_stats()
+        model.model_card_ = card
+        return model
+
+    # ------------------------------------------------------------------ internals
+
+    def _standardise(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, dtype=float) - self.feature_mean_) / self.feature_scale_
+
+    def _item_codes(self, item_ids: object) -> np.ndarray:
+        ids = np.asarray(item_ids).astype(str)
+        i = self._item_pos.get_indexer(ids)
+        if (i < 0).any():
+            missing = ids[i < 0][0]
+            raise UsageError(f"item {missing!r} has no features; add it with add_items first")
+        return i
+
+    def _encode(self, votes: Votes) -> _Index:
+        i = self._item_pos.get_indexer(votes.item_ids)
+        if (i < 0).any():
+            missing = votes.item_ids[i < 0][0]
+            raise UsageError(f"vote for item {missing!r}, which has no features")
+        m = self._member_pos.get_indexer(votes.member_ids)
+        return _Index(
+            m.astype(np.int64),
+            i.astype(np.int64),
+            (votes.direction > 0).astype(float),
+            votes.weight / self.weight_scale_,
+        )
+
+    def _item_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        p = self.params_
+        return self.X_ @ p["w"] + p["d"], p["v0"] + self.X_ @ p["W"] + p["E"]
+
+    def _regs(self) -> dict[str, float]:
+        return {
+            "bm": self.reg_member_bias,
+            "U": self.reg_member,
+            "d": self.reg_item_bias,
+            "E": self.reg_item,
+            # Scaled so that reg_content is the prior precision of the content score x.w
+            # itself (features are standardised), whatever the number of features.
+            "w": self.reg_content * self.X_.shape[1],
+            "W": self.reg_content * self.X_.shape[1],
+            "b": 0.0,
+            "v0": 0.0,
+        }
+
+    def _optimise(self, keys: tuple[str, ...], max_iter: int) -> int:
+        """Full-batch L-BFGS over the parameter blocks named in ``keys``."""
+        v, p = self._votes, self.params_
+        regs = self._regs()
+        m, i, y, s = v.m, v.i, v.y, v.s
+        n_m, n_i = len(p["bm"]), len(p["d"])
+        # Few members x items (Jester): one dense matrix product beats a per-vote gather.
+        dense = n_m * n_i <= _DENSE_RATIO * len(m)
+        flat = m * n_i + i if dense else None
+        # A fixed CSR layout (votes sorted by member) so each gradient is two sparse products.
+        order = np.argsort(m, kind="stable")
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(m, minlength=n_m))])
+        indices = i[order]
+        X = self.X_
+        shapes = [p[k].shape for k in keys]
+        sizes = [p[k].size for k in keys]
+
+        def unpack(theta: np.ndarray) -> None:
+            for k, chunk, shape in zip(
+                keys, np.split(theta, np.cumsum(sizes)[:-1]), shapes, strict=True
+            ):
+                p[k][...] = chunk.reshape(shape)
+
+        def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            unpack(theta)
+            c, vecs = self._item_terms()
+            if dense:
+                z = (p["U"] @ vecs.T).ravel()[flat]
+            else:
+                z = np.einsum("ij,ij->i", p["U"][m], vecs[i])
+            z += p["b"][0] + p["bm"][m] + c[i]
+            # Weighted log loss, written stably: softplus(z) - y z.
+            loss = float(np.sum(s * (np.logaddexp(0.0, z) - y * z)))
+            r = s * (expit(z) - y)
+            R = sparse.csr_matrix((r[order], indices, indptr), shape=(n_m, n_i))
+            g_c = np.bincount(i, r, n_i)
+            g_v = R.T @ p["U"]
+            grads = {
+                "b": np.array([r.sum()]),
+                "bm": np.bincount(m, r, n_m),
+                "U": R @ vecs,
+                "d": g_c,
+                "E": g_v,
+                "w": X.T @ g_c,
+                "W": X.T @ g_v,
+                "v0": g_v.sum(axis=0),
+            }
+            out = []
+            for k in keys:
+                lam = regs[k]
+                g = grads[k]
+                if lam:
+                    loss += 0.5 * lam * float(np.sum(p[k] ** 2))
+                    g = g + lam * p[k]
+                out.append(g.ravel())
+            return loss, np.concatenate(out)
+
+        theta0 = np.concatenate([p[k].ravel() for k in keys])
+        result = optimize.minimize(
+            fun,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter, "ftol": self.tol, "gtol": 1e-5},
+        )
+        unpack(result.x)
+        return int(result.nit)
+
+    def _set_member_prior(self) -> None:
+        """Population mean and precision of (member bias, member factors) for fold-in.
+
+        Estimated from members with enough votes to be well determined; a small ridge keeps
+        the precision finite. New members start at the mean (the collective's taste).
+        """
+        p = self.params_
+        theta = np.column_stack([p["bm"], p["U"]])
+        counts = np.bincount(self._votes.m, minlength=len(theta))
+        solid = theta[counts >= _SOLID_MEMBER_VOTES]
+        fallback = np.diag([self.reg_member_bias] + [self.reg_member] * self.n_factors)
+        if len(solid) <= 2 * theta.shape[1] + 2:
+            self.member_prior_mean_ = np.zeros(theta.shape[1])
+            self.member_prior_prec_ = fallback
+            return
+        self.member_prior_mean_ = solid.mean(axis=0)
+        cov = np.atleast_2d(np.cov(solid, rowvar=False)) + 1e-3 * np.eye(theta.shape[1])
+        self.member_prior_prec_ = np.linalg.inv(cov)
+
+    def _update_item_stats(self) -> None:
+        v = self._votes
+        n_i = len(self.item_ids_)
+        z = self._logits_of_votes()
+        q = expit(z)
+        self.item_votes_ = np.bincount(v.i, minlength=n_i).astype(float)
+        # Fisher information of each item's bias term: sum of s p (1 - p) over its votes.
+        self.item_info_ = np.bincount(v.i, v.s * q * (1 - q), n_i)
+
+    def _logits_of_votes(self) -> np.ndarray:
+        v, p = self._votes, self.params_
+        c, vecs = self._item_terms()
+        z = np.empty(len(v.m))
+        step = 500_000
+        for start in range(0, len(v.m), step):
+            m, i = v.m[start : start + step], v.i[start : start + step]
+            z[start : start + step] = (
+                p["b"][0] + p["bm"][m] + c[i] + np.einsum("ij,ij->i", p["U"][m], vecs[i])
+            )
+        return z
+
+    def _finish(self, started: float) -> None:
+        self._update_item_stats()
+        v = self._votes
+        z = self._logits_of_votes()
+        loss = float(np.average(np.logaddexp(0.0, z) - v.y * z, weights=v.s))
+        acc = float(np.average((z > 0) == (v.y > 0.5), weights=v.s))
+        self.model_card_ = {
+            "model": "tastemaker.taste.TasteModel",
+            "version": __version__,
+            "params": self.get_params(),
+            "votes_seen": len(v.m),
+            "members": len(self.member_ids_),
+            "items": len(self.item_ids_),
+            "items_with_votes": int((self.item_votes_ > 0).sum()),
+            "n_features": int(self.X_.shape[1]),
+            "weight_scale": self.weight_scale_,
+            "n_iter": int(getattr(self, "n_iter_", 0)),
+            "metrics": {"train_log_loss": loss, "train_accuracy": acc},
+            "last_update_seconds": round(time.perf_counter() - started, 3),
+        }
