@@ -12,6 +12,29 @@ from tastemaker.generate.cppn.screen import passes_screen
 from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE
 from tastemaker.generate.genome import Genome
 
+SHADE_LEVELS = 48
+
+
+def colourise(tone: np.ndarray, shade: np.ndarray, palette: dict) -> np.ndarray:
+    """Map the network's raw output planes to RGB through the genome's palette.
+
+    ``tone`` picks a position along the palette, bouncing back and forth
+    ``cycles`` times; ``shade`` darkens by up to the palette's ``shade`` share.
+    Both are quantised and looked up in one table of shaded palette colours,
+    which is cheaper than per-pixel arithmetic and exactly reproducible.
+    """
+    position = (np.tanh(tone) + 1) * np.float32(palette["cycles"] / 2)
+    position += 1  # triangle wave with period 2; floor is much cheaper than np.mod
+    position = np.abs(position - 2 * np.floor(position * np.float32(0.5)) - 1)
+    tone_index = (position * np.float32(LUT_SIZE - 1) + np.float32(0.5)).astype(np.intp)
+    darkness = np.float32(0.5) - np.float32(0.5) * np.tanh(shade)  # 0 (lit) .. 1 (dark)
+    shade_index = (darkness * np.float32(SHADE_LEVELS - 1) + np.float32(0.5)).astype(np.intp)
+    strength = palette["shade"]
+    light = 1 - strength * np.linspace(0.0, 1.0, SHADE_LEVELS)
+    table = palette_lut(palette["colors"])[None, :, :] * light[:, None, None].astype(np.float32)
+    table = np.rint(table).astype(np.uint8).reshape(-1, 3)
+    return np.take(table, shade_index * LUT_SIZE + tone_index, axis=0)
+
 
 class CPPNEngine:
     """Compositional pattern-producing networks coloured through harmonious palettes.
@@ -49,16 +72,7 @@ class CPPNEngine:
         planes = network.evaluate(
             network.compile_network(data), coordinate_inputs(data["coords"], size)
         )
-        palette = data["palette"]
-        # tone -> position along the palette, bouncing back and forth ``cycles`` times.
-        tone = (np.tanh(planes["tone"]) + 1) * np.float32(palette["cycles"] / 2)
-        tone = np.abs(np.mod(tone + 1, 2) - 1)
-        index = np.minimum((tone * LUT_SIZE).astype(np.int32), LUT_SIZE - 1)
-        rgb = palette_lut(palette["colors"])[index]
-        shade = np.float32(palette["shade"])
-        light = 1 - shade + shade * (np.tanh(planes["shade"]) * np.float32(0.5) + np.float32(0.5))
-        rgb *= light[..., None]
-        return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+        return colourise(planes["tone"], planes["shade"], data["palette"])
 
     def screen(self, image: np.ndarray) -> bool:
         return passes_screen(image)

@@ -20,6 +20,7 @@ from tastemaker.generate.cppn.palette import random_palette
 HIDDEN_ACTIVATIONS = ("sin", "cos", "gauss", "tanh", "sigmoid", "abs", "linear")
 # Periodic and bell-shaped functions give Picbreeder's repetition and symmetry.
 HIDDEN_WEIGHTS = (0.22, 0.1, 0.26, 0.16, 0.08, 0.1, 0.08)
+_HIDDEN_CUMULATIVE = np.cumsum(HIDDEN_WEIGHTS)
 
 
 def _r(value: float) -> float:
@@ -28,7 +29,9 @@ def _r(value: float) -> float:
 
 
 def _act(rng: np.random.Generator) -> str:
-    return str(rng.choice(HIDDEN_ACTIVATIONS, p=HIDDEN_WEIGHTS))
+    # searchsorted on one uniform draw: rng.choice with p= is ~20x slower per call.
+    index = int(np.searchsorted(_HIDDEN_CUMULATIVE, rng.random() * _HIDDEN_CUMULATIVE[-1]))
+    return HIDDEN_ACTIVATIONS[min(index, len(HIDDEN_ACTIVATIONS) - 1)]
 
 
 def _node_id(*parts: str) -> str:
@@ -56,7 +59,7 @@ def random_palette_genes(rng: np.random.Generator) -> dict[str, Any]:
 
 def random_data(rng: np.random.Generator) -> dict[str, Any]:
     """A small random network: a few hidden nodes fed by the inputs and each other."""
-    n_hidden = int(rng.integers(2, 7))
+    n_hidden = int(rng.integers(3, 9))
     hidden = sorted(rng.uniform(0.1, 0.9, n_hidden))
     nodes = [
         {
@@ -71,13 +74,17 @@ def random_data(rng: np.random.Generator) -> dict[str, Any]:
     depth = {name: 0.0 for name in INPUTS} | {n["id"]: n["depth"] for n in nodes}
     conns: dict[tuple[str, str], dict[str, Any]] = {}
     for node in nodes:
-        earlier = [k for k, d in depth.items() if d < node["depth"]]
-        from_inputs = node["id"] not in OUTPUTS
+        is_output = node["id"] in OUTPUTS
+        # Outputs read hidden nodes only, so every picture passes through some structure.
+        # Nodes have their own bias, so the constant input b would only flatten them.
+        earlier = [
+            k
+            for k, d in depth.items()
+            if d < node["depth"] and k != "b" and not (is_output and d == 0.0)
+        ]
         k = int(rng.integers(1, 4))
-        for src in rng.choice(earlier, size=min(k, len(earlier)), replace=False):
-            scale = 1.8 if src in INPUTS else 1.3
-            if not from_inputs and src in INPUTS:
-                scale = 0.8
+        for src in (earlier[i] for i in rng.permutation(len(earlier))[:k]):
+            scale = 2.2 if src in INPUTS else 1.4
             conns[(str(src), node["id"])] = {
                 "src": str(src),
                 "dst": node["id"],
@@ -218,4 +225,3 @@ def crossover_data(
         if rng.random() < 0.5:
             child["coords"][key] = copy.deepcopy(b["coords"][key])
     return child
-

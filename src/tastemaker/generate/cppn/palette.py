@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-LUT_SIZE = 1024
+LUT_SIZE = 512
 
 # Hue offsets (in turns) of classic harmony schemes; stops cycle through them.
 SCHEMES: dict[str, tuple[float, ...]] = {
@@ -67,7 +67,7 @@ def random_palette(rng: np.random.Generator) -> list[str]:
         lightness = lightness[::-1]
     if rng.random() < 0.3:  # a light-dark-light "valley" for glowing edges
         lightness = np.concatenate([lightness[::2], lightness[1::2][::-1]])
-    chroma = rng.uniform(0.04, 0.17) * rng.uniform(0.6, 1.2, n_stops)
+    chroma = rng.uniform(0.06, 0.2) * rng.uniform(0.6, 1.2, n_stops)
     hue = base_hue + np.array([scheme[i % len(scheme)] for i in range(n_stops)])
     hue += rng.normal(0, 0.015, n_stops)
     return srgb_to_hex(oklch_to_srgb(np.stack([lightness, chroma, hue % 1.0], axis=1)))
