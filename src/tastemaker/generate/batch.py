@@ -74,27 +74,41 @@ def load_genomes(path: Path) -> list[Genome]:
         text = path.read_text()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
-    stripped = text.strip()
-    if not stripped:
+    if not text.strip():
         raise GenomeError(f"{path} holds no genomes")
-    if stripped.startswith("["):
-        try:
-            return [Genome.from_json(item) for item in json.loads(stripped)]
-        except json.JSONDecodeError as exc:
-            raise GenomeError(f"{path}: malformed JSON: {exc.msg} at line {exc.lineno}") from exc
-    lines = stripped.splitlines()
-    if len(lines) == 1:
-        return [_genome_from_line(lines[0], path, 1)]
-    return [_genome_from_line(line, path, n) for n, line in enumerate(lines, 1) if line.strip()]
-
-
-def _genome_from_line(line: str, path: Path, number: int) -> Genome:
     try:
-        value = json.loads(line)
+        value = json.loads(text)
+    except json.JSONDecodeError as whole_error:
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        if len(lines) < 2:  # not JSON lines either: report the error of the whole file
+            raise _malformed(path, whole_error) from whole_error
+        return [_genome_from_json(_parse_line(line, path, n)) for n, line in lines]
+    if isinstance(value, list):
+        return [_genome_from_json(item) for item in value]
+    return [_genome_from_json(value)]
+
+
+def _malformed(path: Path, error: json.JSONDecodeError, line: int | None = None) -> GenomeError:
+    return GenomeError(
+        f"malformed genome JSON in {path}: {error.msg} at line {line or error.lineno}"
+    )
+
+
+def _parse_line(line: str, path: Path, number: int) -> object:
+    try:
+        return json.loads(line)
     except json.JSONDecodeError as exc:
-        raise GenomeError(f"{path}:{number}: malformed JSON: {exc.msg}") from exc
-    if isinstance(value, dict) and "genome" in value and "engine" in value:  # manifest line
-        value = {"engine": value["engine"], "data": value["genome"], "parents": value["parents"]}
+        raise _malformed(path, exc, number) from exc
+
+
+def _genome_from_json(value: object) -> Genome:
+    """A genome object, or a manifest line (which carries the genome's data inline)."""
+    if isinstance(value, dict) and "genome" in value and "engine" in value:
+        value = {
+            "engine": value["engine"],
+            "data": value["genome"],
+            "parents": value.get("parents", []),
+        }
     return Genome.from_json(value)
 
 
