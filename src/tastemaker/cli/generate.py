@@ -74,7 +74,8 @@ def render(
 def contact_sheet(
     folder: Path = typer.Argument(..., help="A folder of generated works."),
     out: Path = typer.Option(..., help="PNG file to write."),
+    tile: int = typer.Option(192, min=16, max=1024, help="Side of each tile in pixels."),
 ) -> None:
     """A grid of up to 64 works from FOLDER, for people to look at."""
-    tiles = make_contact_sheet(folder, out)
+    tiles = make_contact_sheet(folder, out, tile=tile)
     typer.echo(f"wrote {out} ({tiles} works)")
