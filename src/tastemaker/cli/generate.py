@@ -1,0 +1,81 @@
+"""Commands that make and show works: generate, render, contact-sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from tastemaker.cli import app
+from tastemaker.errors import UsageError
+from tastemaker.generate.batch import check_size, ensure_writable, generate_works, load_genomes
+from tastemaker.generate.contact_sheet import contact_sheet as make_contact_sheet
+from tastemaker.generate.registry import get_engine
+from tastemaker.settings import get_settings
+from tastemaker.store.media import encode_png, write_atomic
+
+
+@app.command()
+def generate(
+    count: int = typer.Option(..., "--count", "-n", help="How many works to make."),
+    size: int = typer.Option(256, help="Image side in pixels (1-8192)."),
+    seed: int = typer.Option(0, help="Random seed: the same seed gives the same works."),
+    out: Path = typer.Option(..., help="Folder for the PNGs and manifest.jsonl."),
+    parents: Path | None = typer.Option(
+        None, help="Genomes to breed from: a manifest.jsonl, a JSON list, or one genome."
+    ),
+    engine: str | None = typer.Option(None, help="Engine name (default: the setting)."),
+    workers: int | None = typer.Option(None, help="Processes to render with (default: cores)."),
+) -> None:
+    """Generate COUNT screened works with their genomes and a manifest."""
+    engine_name = engine or get_settings().engine
+    get_engine(engine_name)  # unknown names fail before the progress bar appears
+    parent_genomes = load_genomes(parents) if parents else []
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ) as progress:
+        task = progress.add_task(f"generating with {engine_name}", total=count)
+        records = generate_works(
+            count,
+            size,
+            seed,
+            out,
+            engine_name=engine_name,
+            parents=parent_genomes,
+            workers=workers,
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    typer.echo(f"{len(records)} works and manifest.jsonl in {out}")
+
+
+@app.command()
+def render(
+    genome_file: Path = typer.Argument(..., metavar="GENOME.json", help="A genome JSON file."),
+    size: int = typer.Option(2048, help="Image side in pixels (1-8192)."),
+    out: Path = typer.Option(..., help="PNG file to write."),
+) -> None:
+    """Render one genome, for example at print size."""
+    check_size(size)
+    genomes = load_genomes(genome_file)
+    if len(genomes) != 1:
+        raise UsageError(f"{genome_file} holds {len(genomes)} genomes; render takes one")
+    genome = genomes[0]
+    ensure_writable(out.parent if str(out.parent) else Path("."))
+    image = get_engine(genome.engine).render(genome, size)
+    write_atomic(out, encode_png(image))
+    typer.echo(f"wrote {out} ({size}x{size})")
+
+
+@app.command("contact-sheet")
+def contact_sheet(
+    folder: Path = typer.Argument(..., help="A folder of generated works."),
+    out: Path = typer.Option(..., help="PNG file to write."),
+    tile: int = typer.Option(192, min=16, max=1024, help="Side of each tile in pixels."),
+) -> None:
+    """A grid of up to 64 works from FOLDER, for people to look at."""
+    tiles = make_contact_sheet(folder, out, tile=tile)
+    typer.echo(f"wrote {out} ({tiles} works)")

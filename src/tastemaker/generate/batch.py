@@ -1,0 +1,250 @@
+"""Generate many works reproducibly: propose genomes from one seeded RNG, render and
+screen them on all cores, and write content-addressed PNGs plus a manifest.
+
+Candidate number ``i`` is proposed from its own RNG stream, seeded by
+``(seed, i)``, and rendering is a pure function of the genome, so the same seed
+gives the same works however the candidates are spread over processes; the
+parent process keeps candidates in index order and writes the files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tastemaker.errors import GenomeError, UsageError
+from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE, Engine
+from tastemaker.generate.genome import Genome
+from tastemaker.generate.registry import get_engine
+from tastemaker.store.media import MediaStore, encode_png, write_atomic
+
+MANIFEST = "manifest.jsonl"
+PRESCREEN_SIZE = 64  # a thumbnail screen rejects most degenerate genomes for 1/16 the cost
+MAX_ATTEMPTS_PER_WORK = 50
+# Share of proposals made by each operator when parents are given.
+MUTATE_SHARE, CROSSOVER_SHARE = 0.45, 0.35
+
+
+@dataclass(frozen=True)
+class WorkRecord:
+    """One line of ``manifest.jsonl``."""
+
+    id: str
+    cid: str
+    sha256: str
+    file: str
+    engine: str
+    engine_version: str
+    size: int
+    genome: dict[str, Any]
+    parents: list[str]
+
+    def to_genome(self) -> Genome:
+        return Genome(self.engine, self.genome, tuple(self.parents))
+
+
+def check_size(size: int) -> None:
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise UsageError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
+
+
+def ensure_writable(folder: Path) -> None:
+    """Fail early, before any work is done, if ``folder`` cannot hold output."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".tastemaker-write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
+
+
+def load_genomes(path: Path) -> list[Genome]:
+    """Genomes from a manifest (JSON lines with ``genome``), a JSON list, or one genome."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    if not text.strip():
+        raise GenomeError(f"{path} holds no genomes")
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as whole_error:
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        if len(lines) < 2:  # not JSON lines either: report the error of the whole file
+            raise _malformed(path, whole_error) from whole_error
+        return [_genome_from_json(_parse_line(line, path, n)) for n, line in lines]
+    if isinstance(value, list):
+        return [_genome_from_json(item) for item in value]
+    return [_genome_from_json(value)]
+
+
+def _malformed(path: Path, error: json.JSONDecodeError, line: int | None = None) -> GenomeError:
+    return GenomeError(
+        f"malformed genome JSON in {path}: {error.msg} at line {line or error.lineno}"
+    )
+
+
+def _parse_line(line: str, path: Path, number: int) -> object:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise _malformed(path, exc, number) from exc
+
+
+def _genome_from_json(value: object) -> Genome:
+    """A genome object, or a manifest line (which carries the genome's data inline)."""
+    if isinstance(value, dict) and "genome" in value and "engine" in value:
+        value = {
+            "engine": value["engine"],
+            "data": value["genome"],
+            "parents": value.get("parents", []),
+        }
+    return Genome.from_json(value)
+
+
+def propose(engine: Engine, rng: np.random.Generator, parents: Sequence[Genome]) -> Genome:
+    """One candidate: a mutant or a cross of the parents, or a fresh random genome."""
+    if parents:
+        roll = rng.random()
+        if roll < MUTATE_SHARE:
+            return engine.mutate(parents[int(rng.integers(len(parents)))], rng)
+        if roll < MUTATE_SHARE + CROSSOVER_SHARE and len(parents) > 1:
+            a, b = rng.choice(len(parents), size=2, replace=False)
+            return engine.crossover(parents[int(a)], parents[int(b)], rng)
+    return engine.random(rng)
+
+
+def render_screened(engine: Engine, genome: Genome, size: int) -> bytes | None:
+    """PNG bytes of the genome at ``size``, or None if the quality screen rejects it."""
+    if size > 2 * PRESCREEN_SIZE and not engine.screen(engine.render(genome, PRESCREEN_SIZE)):
+        return None
+    image = engine.render(genome, size)
+    return encode_png(image) if engine.screen(image) else None
+
+
+@dataclass(frozen=True)
+class _Job:
+    engine_name: str
+    seed: int
+    parents: tuple[Genome, ...]
+    size: int
+
+
+_worker_job: _Job | None = None
+
+
+def _init_worker(job: _Job) -> None:
+    global _worker_job
+    _worker_job = job
+
+
+def _candidate(index: int) -> tuple[Genome, bytes | None]:
+    """Propose and render candidate ``index`` of the job this process was given."""
+    job = _worker_job
+    assert job is not None, "worker used before _init_worker"
+    engine = get_engine(job.engine_name)
+    genome = propose(engine, np.random.default_rng([job.seed, index]), job.parents)
+    return genome, render_screened(engine, genome, job.size)
+
+
+@contextmanager
+def _candidates(job: _Job, workers: int) -> Iterator[Callable[[range], Iterator]]:
+    """A function mapping candidate indices to (genome, png) in order, on ``workers``."""
+    if workers <= 1:
+        _init_worker(job)
+        yield lambda indices: map(_candidate, indices)
+        return
+    # "spawn" keeps workers independent of whatever threads the parent runs.
+    with ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(job,)
+    ) as pool:
+        yield lambda indices: pool.map(_candidate, indices, chunksize=8)
+
+
+def generate_works(
+    count: int,
+    size: int,
+    seed: int,
+    out: Path,
+    engine_name: str = "cppn",
+    parents: Sequence[Genome] = (),
+    workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[WorkRecord]:
+    """Generate ``count`` screened works into ``out``, write the manifest last."""
+    if count <= 0:
+        raise UsageError(f"count must be positive, got {count}")
+    check_size(size)
+    engine = get_engine(engine_name)
+    for parent in parents:
+        engine.validate(parent)
+    ensure_writable(out)
+    workers = workers or os.cpu_count() or 1
+    if count < 32:
+        workers = 1  # starting processes costs more than it saves
+    store = MediaStore(out)
+    job = _Job(engine_name, seed, tuple(parents), size)
+    records: list[WorkRecord] = []
+    seen_genomes: set[str] = set()
+    seen_cids: set[str] = set()
+    next_index = 0
+    with _candidates(job, workers) as candidates:
+        while len(records) < count:
+            if next_index > MAX_ATTEMPTS_PER_WORK * count:
+                raise UsageError(
+                    f"engine {engine_name!r} made only {len(records)} works passing the "
+                    f"quality screen in {next_index} attempts"
+                )
+            # Over-ask a little: about a third of candidates fail the screen.
+            batch = range(next_index, next_index + max(32, (count - len(records)) * 3 // 2))
+            next_index = batch.stop
+            for genome, png in candidates(batch):
+                if png is None or len(records) >= count or genome.id in seen_genomes:
+                    continue
+                stored = store.put_bytes(png, "png")
+                if stored.cid in seen_cids:
+                    continue
+                seen_genomes.add(genome.id)
+                seen_cids.add(stored.cid)
+                records.append(
+                    WorkRecord(
+                        id=genome.id,
+                        cid=stored.cid,
+                        sha256=stored.sha256,
+                        file=stored.path.name,
+                        engine=engine.name,
+                        engine_version=engine.version,
+                        size=size,
+                        genome=genome.data,
+                        parents=list(genome.parents),
+                    )
+                )
+                if on_progress:
+                    on_progress(1)
+    write_manifest(out / MANIFEST, records)
+    return records
+
+
+def write_manifest(path: Path, records: Sequence[WorkRecord]) -> None:
+    lines = (json.dumps(asdict(r), sort_keys=True, separators=(",", ":")) for r in records)
+    write_atomic(path, ("\n".join(lines) + "\n").encode())
+
+
+def read_manifest(path: Path) -> list[WorkRecord]:
+    records = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        try:
+            records.append(WorkRecord(**json.loads(line)))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise GenomeError(f"{path}:{number} is not a valid manifest line") from exc
+    return records

@@ -1,0 +1,61 @@
+"""A cheap quality screen that rejects degenerate images before anyone sees them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MIN_LUMA_STD = 0.06  # below this the picture is a near-flat wash
+MAX_DOMINANT_SHARE = 0.9  # one tone covering nearly everything reads as flat too
+MAX_SMOOTH_FIT = 0.96  # a quadratic surface explaining this much is a plain gradient
+MAX_NEIGHBOUR_DIFF = 0.2  # mean step between neighbouring (sampled) pixels: noise above
+
+
+def _quadratic_basis(n: int) -> np.ndarray:
+    axis = np.linspace(-1, 1, n)
+    x, y = (v.ravel() for v in np.meshgrid(axis, axis))
+    return np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
+
+
+_FIT_SIZE = 32
+_BASIS = _quadratic_basis(_FIT_SIZE)
+_SOLVE = np.linalg.pinv(_BASIS)  # least-squares coefficients of the basis
+
+
+def smooth_fit(luma: np.ndarray) -> float:
+    """R² of the best quadratic surface through a 32x32 sample of the image."""
+    rows = np.linspace(0, luma.shape[0] - 1, _FIT_SIZE).astype(int)
+    cols = np.linspace(0, luma.shape[1] - 1, _FIT_SIZE).astype(int)
+    sample = luma[np.ix_(rows, cols)].ravel().astype(np.float64)
+    residual = sample - _BASIS @ (_SOLVE @ sample)
+    total = ((sample - sample.mean()) ** 2).sum()
+    return 1.0 if total == 0 else float(1 - (residual**2).sum() / total)
+
+
+def luminance(image: np.ndarray) -> np.ndarray:
+    """Rec. 709 luma in 0-1."""
+    rgb = image.astype(np.float32) / 255
+    return rgb @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+
+
+def quality_flags(image: np.ndarray) -> dict[str, float]:
+    # A sample of about 128x128 pixels is plenty for these statistics.
+    step = max(1, min(image.shape[:2]) // 128)
+    luma = luminance(image[::step, ::step])
+    hist, _ = np.histogram(luma, bins=16, range=(0.0, 1.0))
+    step = (np.abs(np.diff(luma, axis=0)).mean() + np.abs(np.diff(luma, axis=1)).mean()) / 2
+    return {
+        "luma_std": float(luma.std()),
+        "dominant_share": float(hist.max() / luma.size),
+        "neighbour_diff": float(step),
+        "smooth_fit": smooth_fit(luma),
+    }
+
+
+def passes_screen(image: np.ndarray) -> bool:
+    flags = quality_flags(image)
+    return (
+        flags["luma_std"] >= MIN_LUMA_STD
+        and flags["dominant_share"] <= MAX_DOMINANT_SHARE
+        and flags["neighbour_diff"] <= MAX_NEIGHBOUR_DIFF
+        and flags["smooth_fit"] <= MAX_SMOOTH_FIT
+    )
