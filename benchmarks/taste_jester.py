@@ -40,7 +40,6 @@ MODEL_SETTINGS = {
     "n_factors": 4,
     "reg_member": 30.0,
     "reg_item": 30.0,
-    "reg_content": 5.0,
     "max_iter": 200,
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, sparse
 from scipy.special import expit
+from sklearn.linear_model import RidgeCV
 
 from tastemaker import __version__
 from tastemaker.errors import UsageError
@@ -37,6 +39,8 @@ _BLOCKS = ("b", "bm", "U", "d", "E", "w", "W", "v0")
 _DENSE_RATIO = 4
 # Members with at least this many votes define the population prior used for fold-in.
 _SOLID_MEMBER_VOTES = 20
+# Ridge penalties tried (by leave-one-item-out CV) for the content maps.
+_CONTENT_ALPHAS = np.logspace(-1, 5, 13)
 
 
 @dataclass
@@ -63,7 +67,6 @@ class TasteModel:
         reg_member: float = 5.0,
         reg_item_bias: float = 2.0,
         reg_item: float = 5.0,
-        reg_content: float = 50.0,
         use_content: bool = True,
         max_iter: int = 300,
         partial_max_iter: int = 60,
@@ -75,7 +78,6 @@ class TasteModel:
         self.reg_member = reg_member
         self.reg_item_bias = reg_item_bias
         self.reg_item = reg_item
-        self.reg_content = reg_content
         self.use_content = use_content
         self.max_iter = max_iter
         self.partial_max_iter = partial_max_iter
@@ -91,7 +93,6 @@ class TasteModel:
             "reg_member": self.reg_member,
             "reg_item_bias": self.reg_item_bias,
             "reg_item": self.reg_item,
-            "reg_content": self.reg_content,
             "use_content": self.use_content,
             "max_iter": self.max_iter,
             "partial_max_iter": self.partial_max_iter,
@@ -99,8 +100,13 @@ class TasteModel:
             "random_state": self.random_state,
         }
 
-    def fit(self, votes: Votes, items: Items) -> TasteModel:
-        """Learn from scratch on ``votes``; ``items`` must describe every voted item."""
+    def fit(
+        self, votes: Votes, items: Items, progress: Callable[[int, int], None] | None = None
+    ) -> TasteModel:
+        """Learn from scratch on ``votes``; ``items`` must describe every voted item.
+
+        ``progress(iteration, max_iter)`` is called after each optimiser iteration.
+        """
         if len(votes) == 0:
             raise UsageError("cannot fit a taste model on zero votes")
         started = time.perf_counter()
@@ -134,8 +140,22 @@ class TasteModel:
             "W": np.zeros((n_f, k)),
             "v0": np.zeros(k),
         }
-        blocks = _BLOCKS if self.use_content else tuple(b for b in _BLOCKS if b not in ("w", "W"))
-        self.n_iter_ = self._optimise(blocks, self.max_iter)
+        # Stage 1: collaborative terms only. Stage 2: content maps by cross-validated
+        # ridge from item features to the learned item terms. Stage 3: refit the
+        # collaborative terms, whose item residuals now shrink toward the content.
+        blocks = tuple(b for b in _BLOCKS if b not in ("w", "W"))
+        total = self.max_iter + (self.max_iter // 2 if self.use_content else 0)
+
+        def stage_two(k: int, _: int) -> None:
+            if progress is not None:
+                progress(self.max_iter + k, total)
+
+        self.n_iter_ = self._optimise(
+            blocks, self.max_iter, None if progress is None else (lambda k, _: progress(k, total))
+        )
+        if self.use_content:
+            self._fit_content_maps()
+            self.n_iter_ += self._optimise(blocks, self.max_iter // 2, stage_two)
         self._set_member_prior()
         self._finish(started)
         return self
@@ -357,15 +377,18 @@ class TasteModel:
             "U": self.reg_member,
             "d": self.reg_item_bias,
             "E": self.reg_item,
-            # Scaled so that reg_content is the prior precision of the content score x.w
-            # itself (features are standardised), whatever the number of features.
-            "w": self.reg_content * self.X_.shape[1],
-            "W": self.reg_content * self.X_.shape[1],
+            "w": 0.0,
+            "W": 0.0,
             "b": 0.0,
             "v0": 0.0,
         }
 
-    def _optimise(self, keys: tuple[str, ...], max_iter: int) -> int:
+    def _optimise(
+        self,
+        keys: tuple[str, ...],
+        max_iter: int,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Full-batch L-BFGS over the parameter blocks named in ``keys``."""
         v, p = self._votes, self.params_
         regs = self._regs()
@@ -423,34 +446,90 @@ class TasteModel:
             return loss, np.concatenate(out)
 
         theta0 = np.concatenate([p[k].ravel() for k in keys])
+        done = [0]
+
+        def step(_: np.ndarray) -> None:
+            done[0] += 1
+            if progress is not None:
+                progress(done[0], max_iter)
+
         result = optimize.minimize(
             fun,
             theta0,
             jac=True,
             method="L-BFGS-B",
+            callback=step,
             options={"maxiter": max_iter, "ftol": self.tol, "gtol": 1e-5},
         )
         unpack(result.x)
         return int(result.nit)
 
+    def _fit_content_maps(self) -> None:
+        """Ridge from standardised features to each voted item's (bias, factors).
+
+        The penalty of each output is chosen by efficient leave-one-out cross-validation
+        over items, so content only speaks for cold items as loudly as it predicts held-out
+        items. Warm items' predictions are unchanged: their residuals absorb the rest.
+        """
+        p = self.params_
+        counts = np.bincount(self._votes.i, minlength=len(self.item_ids_))
+        voted = np.flatnonzero(counts > 0)
+        if len(voted) < 3:
+            return
+        targets = np.column_stack([p["d"], p["E"]])[voted]
+        ridge = RidgeCV(alphas=_CONTENT_ALPHAS, alpha_per_target=True, fit_intercept=True)
+        ridge.fit(self.X_[voted], targets, sample_weight=np.sqrt(counts[voted]))
+        coef = np.atleast_2d(ridge.coef_)  # (outputs, features)
+        intercept = np.atleast_1d(ridge.intercept_)
+        self.content_alpha_ = np.atleast_1d(ridge.alpha_).tolist()
+        p["w"][...] = coef[0]
+        p["W"][...] = coef[1:].T
+        p["b"][0] += intercept[0]
+        p["v0"] += intercept[1:]
+        predicted = self.X_[voted] @ coef.T + intercept
+        p["d"][voted] -= predicted[:, 0]
+        p["E"][voted] -= predicted[:, 1:]
+
     def _set_member_prior(self) -> None:
         """Population mean and precision of (member bias, member factors) for fold-in.
 
-        Estimated from members with enough votes to be well determined; a small ridge keeps
-        the precision finite. New members start at the mean (the collective's taste).
+        Estimated from members with enough votes to be well determined, as in one EM step
+        of a hierarchical model: the covariance is the spread of their estimates plus
+        their mean posterior (Laplace) covariance, since MAP estimates alone understate
+        how much members differ. New members start at the mean (the collective's taste).
         """
         p = self.params_
         theta = np.column_stack([p["bm"], p["U"]])
+        dim = theta.shape[1]
         counts = np.bincount(self._votes.m, minlength=len(theta))
-        solid = theta[counts >= _SOLID_MEMBER_VOTES]
+        solid = np.flatnonzero(counts >= _SOLID_MEMBER_VOTES)
         fallback = np.diag([self.reg_member_bias] + [self.reg_member] * self.n_factors)
-        if len(solid) <= 2 * theta.shape[1] + 2:
-            self.member_prior_mean_ = np.zeros(theta.shape[1])
+        if len(solid) <= 2 * dim + 2:
+            self.member_prior_mean_ = np.zeros(dim)
             self.member_prior_prec_ = fallback
             return
-        self.member_prior_mean_ = solid.mean(axis=0)
-        cov = np.atleast_2d(np.cov(solid, rowvar=False)) + 1e-3 * np.eye(theta.shape[1])
-        self.member_prior_prec_ = np.linalg.inv(cov)
+        self.member_prior_mean_ = theta[solid].mean(axis=0)
+        cov = np.atleast_2d(np.cov(theta[solid], rowvar=False))
+        cov += self._mean_member_posterior_cov(solid, fallback)
+        self.member_prior_prec_ = np.linalg.inv(cov + 1e-4 * np.eye(dim))
+
+    def _mean_member_posterior_cov(self, members: np.ndarray, prior_prec: np.ndarray) -> np.ndarray:
+        v = self._votes
+        dim = prior_prec.shape[0]
+        mask = np.isin(v.m, members)
+        local = np.searchsorted(members, v.m[mask])
+        _, vecs = self._item_terms()
+        phi = np.column_stack([np.ones(int(mask.sum())), vecs[v.i[mask]]])
+        q = expit(self._logits_of_votes()[mask])
+        h = v.s[mask] * q * (1 - q)
+        hess = np.empty((len(members), dim, dim))
+        for a in range(dim):
+            for b in range(a, dim):
+                val = np.bincount(local, h * phi[:, a] * phi[:, b], len(members))
+                hess[:, a, b] = val
+                hess[:, b, a] = val
+        hess += prior_prec
+        return np.linalg.inv(hess).mean(axis=0)
 
     def _update_item_stats(self) -> None:
         v = self._votes
@@ -490,6 +569,7 @@ class TasteModel:
             "n_features": int(self.X_.shape[1]),
             "weight_scale": self.weight_scale_,
             "n_iter": int(getattr(self, "n_iter_", 0)),
+            "content_alpha": getattr(self, "content_alpha_", None),
             "metrics": {"train_log_loss": loss, "train_accuracy": acc},
             "last_update_seconds": round(time.perf_counter() - started, 3),
         }
