@@ -8,7 +8,7 @@ never sees) votes for 10 rounds. Arms, on the same community and the same engine
 
 For each round: the hidden-taste approval (mean member's P(up)) of the round's winner and
 of the pool it was chosen from. Prints JSON and writes a PNG plot.
-Usage: python benchmarks/taste_sim.py [--rounds 10] [--seeds 2] [--plot docs/img/taste_sim.png]
+Usage: python benchmarks/taste_sim.py [--rounds 10] [--seeds 2] [--plot docs/images/taste_sim.png]
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from tastemaker.generate import get_engine
 from tastemaker.sim.community import Community
 from tastemaker.sim.loop import LoopSettings, SimulatedLoop
 
-MEMBERS = 100
+MEMBERS = 150
+VIEWS = 40  # works each member is shown per round (of a 48-work pool)
 
 
 def run_arm(mode: str, seed: int, rounds: int, engine_name: str) -> dict[str, list[float]]:
     engine = get_engine(engine_name)
-    community = Community(n_members=MEMBERS, seed=seed)
+    community = Community(n_members=MEMBERS, views_per_member=VIEWS, seed=seed)
     ref_rng = np.random.default_rng(10_000 + seed)
     community.calibrate([engine.render(engine.random(ref_rng), 64) for _ in range(200)])
     loop = SimulatedLoop(engine, community, LoopSettings(rounds=rounds, seed=seed), mode=mode)
@@ -74,7 +75,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seeds", type=int, default=2, help="independent communities")
     parser.add_argument("--engine", default="cppn")
-    parser.add_argument("--plot", type=Path, default=Path("docs/img/taste_sim.png"))
+    parser.add_argument("--plot", type=Path, default=Path("docs/images/taste_sim.png"))
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -100,6 +101,11 @@ def main() -> None:
         "arms": summary,
         "last3_rounds": {
             f"{mode}_{key}": round(last3(mode, key), 4)
+            for mode in ("full", "random")
+            for key in ("winner", "pool")
+        },
+        "mean_rounds_2_to_end": {
+            f"{mode}_{key}": round(float(np.mean(summary[mode][f"{key}_mean"][1:])), 4)
             for mode in ("full", "random")
             for key in ("winner", "pool")
         },

@@ -32,11 +32,15 @@ class LoopSettings:
     pool_new: int = 24  # works curated into the pool each round
     pool_capacity: int = 48  # rolling pool size after culling
     size: int = 64  # render size in pixels
-    parents: int = 8
+    parents: int = 6
     min_impressions: int = 3  # a work needs this many impressions to win
     seed: int = 0
     curation: CurationSettings = field(default_factory=CurationSettings)
-    evolution: EvolutionSettings = field(default_factory=lambda: EvolutionSettings(oversample=3))
+    evolution: EvolutionSettings = field(
+        default_factory=lambda: EvolutionSettings(
+            oversample=5, random_share=0.4, novelty_weight=0.2
+        )
+    )
 
 
 @dataclass

@@ -18,7 +18,7 @@ from tastemaker.errors import UsageError
 
 @dataclass(frozen=True)
 class CurationSettings:
-    exploration: float = 1.0  # weight of the uncertainty bonus, in logit units per std
+    exploration: float = 0.5  # weight of the uncertainty bonus, in logit units per std
     duplicate_quantile: float = 0.05  # pairs closer than this quantile count as duplicates
     surprise_share: float = 0.1  # share of the slots kept for works unlike past winners
     surprise_pool: float = 0.25  # "far from winners" = the farthest quarter of candidates

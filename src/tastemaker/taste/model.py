@@ -5,11 +5,13 @@
     v_i = v0 + x_i W + e_i       (item factors: shared part + content part + item residual)
 
 ``x_i`` are the item's standardised content features. ``d_i`` and ``e_i`` only move away
-from zero when item i has votes, so a new item is judged by its content alone. ``b_m``
-and ``u_m`` are the member's bias and personal taste; their L2 prior shrinks them to zero,
-so a member with few votes stays close to the collective. Every penalty is counted in
-votes (the loss is a weighted sum, mean weight 1), so ``reg_member=5`` means a member's
-own terms carry about as much weight as five votes of evidence.
+from zero when item i has votes, so a new item is judged by its content alone; the
+content maps ``w, W`` come from a cross-validated ridge (decision 0011). ``b_m`` and
+``u_m`` are the member's bias and personal taste; their L2 prior shrinks them to zero,
+so a member with few votes stays close to the collective, and ``partial_fit`` folds
+members in under a population prior learned from the others (decision 0012). Penalties
+are counted in votes (the loss is a VP-weighted sum with mean weight 1), so
+``reg_member=5`` means a member's own terms carry about as much as five votes.
 """
 
 from __future__ import annotations
