@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from tastemaker.core.ballots import BallotError, Vote, VoteDomain, parse_signature, verify_vote
@@ -24,7 +25,7 @@ from tastemaker.errors import TastemakerError
 from tastemaker.rounds.states import OPENING, VOTING
 from tastemaker.store.tables import Member, PoolEntry, Round, VoteRow
 
-AllowanceLookup = Callable[[str, Round], Allowance]
+AllowanceLookup = Callable[[str, Any], Allowance]  # (voter, round row) -> allowance
 
 RefusalCode = Literal[
     "malformed",
@@ -36,6 +37,38 @@ RefusalCode = Literal[
     "stale_nonce",
     "over_budget",
 ]
+
+
+# Statements are built once: on this hot path SQLAlchemy's statement construction
+# costs more than SQLite's execution.
+_rounds, _pool, _members, _votes = (
+    Round.__table__.c,
+    PoolEntry.__table__.c,
+    Member.__table__.c,
+    VoteRow.__table__.c,
+)
+_ROUND = select(
+    _rounds.state,
+    _rounds.chain_id,
+    _rounds.verifying_contract,
+    _rounds.opens_at,
+    _rounds.closes_at,
+).where(_rounds.number == bindparam("number"))
+_IN_POOL = select(_pool.position).where(
+    _pool.round == bindparam("round"), _pool.work == bindparam("work")
+)
+_LOCK_MEMBER = (
+    select(_members.address).where(_members.address == bindparam("address")).with_for_update()
+)
+_ADD_MEMBER = insert(Member.__table__)
+_CURRENT = select(_votes.id, _votes.work, _votes.amount, _votes.nonce).where(
+    _votes.round == bindparam("round"),
+    _votes.voter == bindparam("voter"),
+    _votes.current.is_(True),
+)
+_KNOWN = select(_votes.round).where(_votes.id == bindparam("id"))
+_SUPERSEDE = update(VoteRow.__table__).where(_votes.id == bindparam("id")).values(current=False)
+_INSERT = insert(VoteRow.__table__)
 
 
 class VoteRefused(TastemakerError):
@@ -58,6 +91,12 @@ class VoteReceipt:
         return max(self.allowance - self.spent, 0)
 
 
+@lru_cache(maxsize=64)
+def vote_domain(chain_id: int, contract: str) -> VoteDomain:
+    """Domains are few and hashing one costs a checksum and three keccaks: reuse them."""
+    return VoteDomain(chain_id, contract)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -76,10 +115,11 @@ def cast_vote(
     except BallotError as exc:
         raise VoteRefused("malformed", str(exc)) from exc
 
-    round_ = session.get(Round, vote.round)
+    db = session.connection()
+    round_ = db.execute(_ROUND, {"number": vote.round}).one_or_none()
     if round_ is None:
         raise VoteRefused("unknown_round", f"there is no round {vote.round}")
-    domain = VoteDomain(round_.chain_id, round_.verifying_contract)
+    domain = vote_domain(round_.chain_id, round_.verifying_contract)
     try:
         vote_id = verify_vote(vote, domain, signature)
     except BallotError as exc:
@@ -90,27 +130,20 @@ def cast_vote(
     if round_.state != VOTING or now >= _aware(round_.closes_at):
         raise VoteRefused("round_closed", f"round {vote.round} is closed for voting")
 
-    in_pool = session.scalar(
-        select(PoolEntry.work).where(PoolEntry.round == vote.round, PoolEntry.work == vote.work)
-    )
-    if in_pool is None:
+    if db.execute(_IN_POOL, {"round": vote.round, "work": vote.work}).first() is None:
         raise VoteRefused("not_in_pool", f"work 0x{vote.work.hex()} is not in round {vote.round}")
 
-    # Lock the voter's row so two votes of one member cannot both pass the budget.
-    member = session.get(Member, vote.voter, with_for_update=True)
-    if member is None:
-        member = Member(address=vote.voter)
-        session.add(member)
-        session.flush()
+    # Lock the voter's row so two votes of one member cannot both pass the budget
+    # (PostgreSQL; SQLite already lets one writer at a time).
+    if db.execute(_LOCK_MEMBER, {"address": vote.voter}).first() is None:
+        db.execute(_ADD_MEMBER, {"address": vote.voter, "created_at": now})
 
     allowance = allowance_of(vote.voter, round_).vp
-    current = session.execute(
-        select(VoteRow.id, VoteRow.work, VoteRow.amount, VoteRow.nonce).where(
-            VoteRow.round == vote.round, VoteRow.voter == vote.voter, VoteRow.current.is_(True)
-        )
-    ).all()
+    current = db.execute(_CURRENT, {"round": vote.round, "voter": vote.voter}).all()
     spent = sum(row.amount for row in current)
-    if any(row.id == vote_id for row in current) or session.get(VoteRow, vote_id) is not None:
+    if any(row.id == vote_id for row in current) or (
+        db.execute(_KNOWN, {"id": vote_id}).first() is not None
+    ):
         return VoteReceipt(vote_id, "duplicate", spent, allowance)
 
     previous = next((row for row in current if row.work == vote.work), None)
@@ -128,22 +161,22 @@ def cast_vote(
         )
 
     if previous is not None:
-        session.execute(update(VoteRow).where(VoteRow.id == previous.id).values(current=False))
-    session.add(
-        VoteRow(
-            id=vote_id,
-            round=vote.round,
-            voter=vote.voter,
-            work=vote.work,
-            direction=vote.direction,
-            amount=vote.amount,
-            nonce=vote.nonce,
-            signature="0x" + parse_signature(signature).hex(),
-            current=True,
-            received_at=now,
-        )
+        db.execute(_SUPERSEDE, {"vote_id": previous.id})
+    db.execute(
+        _INSERT,
+        {
+            "id": vote_id,
+            "round": vote.round,
+            "voter": vote.voter,
+            "work": vote.work,
+            "direction": vote.direction,
+            "amount": vote.amount,
+            "nonce": vote.nonce,
+            "signature": "0x" + parse_signature(signature).hex(),
+            "current": True,
+            "received_at": now,
+        },
     )
-    session.flush()
     return VoteReceipt(
         vote_id, "replaced" if previous else "accepted", spent_elsewhere + vote.amount, allowance
     )
