@@ -67,7 +67,9 @@ _CURRENT = select(_votes.id, _votes.work, _votes.amount, _votes.nonce).where(
     _votes.current.is_(True),
 )
 _KNOWN = select(_votes.round).where(_votes.id == bindparam("id"))
-_SUPERSEDE = update(VoteRow.__table__).where(_votes.id == bindparam("id")).values(current=False)
+_SUPERSEDE = (
+    update(VoteRow.__table__).where(_votes.id == bindparam("vote_id")).values(current=False)
+)
 _INSERT = insert(VoteRow.__table__)
 
 
