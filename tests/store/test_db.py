@@ -40,3 +40,12 @@ def test_a_failed_unit_of_work_leaves_nothing(database) -> None:
         raise RuntimeError("crash in the middle")
     with database.unit_of_work() as session:
         assert session.scalar(select(GenomeRow)) is None
+
+
+def test_the_migrations_match_the_models(database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with database.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == [], "models changed without a migration: run alembic revision --autogenerate"

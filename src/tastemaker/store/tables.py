@@ -128,6 +128,18 @@ class VoteRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class AllowanceRecord(Base):
+    """A voter's VP for a round, fixed at close from the minimum stake over its blocks."""
+
+    __tablename__ = "allowances"
+
+    round: Mapped[int] = mapped_column(ForeignKey("rounds.number"), primary_key=True)
+    member: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    min_stake: Mapped[int] = mapped_column(Uint256)
+    vp: Mapped[int] = mapped_column(Uint256)
+    earns_rewards: Mapped[bool] = mapped_column(Boolean)
+
+
 class TallyRowRecord(Base):
     __tablename__ = "tallies"
 
@@ -164,7 +176,6 @@ class RewardEpoch(Base):
     round: Mapped[int] = mapped_column(ForeignKey("rounds.number"), unique=True)
     pool: Mapped[int] = mapped_column(Uint256)  # wei for voters this epoch, carry-over included
     distributed: Mapped[int] = mapped_column(Uint256)
-    carried: Mapped[int] = mapped_column(Uint256)  # left for the next epoch (no eligible voter)
     root: Mapped[bytes] = mapped_column(Hash32)
     total_cumulative: Mapped[int] = mapped_column(Uint256)
     posted: Mapped[bool] = mapped_column(Boolean, default=False)

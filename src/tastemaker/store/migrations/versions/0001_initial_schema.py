@@ -73,6 +73,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("round", "step"),
     )
     op.create_table(
+        "allowances",
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("member", sa.String(length=42), nullable=False),
+        sa.Column("min_stake", tastemaker.store.types.Uint256(length=78), nullable=False),
+        sa.Column("vp", tastemaker.store.types.Uint256(length=78), nullable=False),
+        sa.Column("earns_rewards", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["round"],
+            ["rounds.number"],
+        ),
+        sa.PrimaryKeyConstraint("round", "member"),
+    )
+    op.create_table(
         "auctions",
         sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("token_id", sa.Integer(), nullable=False),
@@ -112,7 +125,6 @@ def upgrade() -> None:
         sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("pool", tastemaker.store.types.Uint256(length=78), nullable=False),
         sa.Column("distributed", tastemaker.store.types.Uint256(length=78), nullable=False),
-        sa.Column("carried", tastemaker.store.types.Uint256(length=78), nullable=False),
         sa.Column("root", tastemaker.store.types.Hash32(length=64), nullable=False),
         sa.Column("total_cumulative", tastemaker.store.types.Uint256(length=78), nullable=False),
         sa.Column("posted", sa.Boolean(), nullable=False),
@@ -238,6 +250,7 @@ def downgrade() -> None:
 
     op.drop_table("impressions")
     op.drop_table("auctions")
+    op.drop_table("allowances")
     op.drop_table("step_log")
     with op.batch_alter_table("rounds", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rounds_state"))
