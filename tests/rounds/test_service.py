@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from tastemaker.rounds.service import (
     settle_round,
 )
 from tastemaker.store.tables import Auction, Reward, RewardEpoch, Round
+from tests.conftest import run_cli
 from tests.rounds.scenario import BIDDER, ETHER, T0, after_voting, build, vote_on_pool
 
 pytestmark = pytest.mark.slow
@@ -88,6 +90,21 @@ def test_a_round_from_opening_to_claims(scenario) -> None:
     report = verify_record(record)
     assert report.ok, report.checks
     assert record["rewards"]["root"] == "0x" + chain.reward_root().hex()
+
+    # The same through the command line, as an auditor would run it.
+    out = ctx.home / "round-1.json"
+    assert run_cli("export", "--round", "1", "--out", str(out)).returncode == 0
+    verified = run_cli("verify", str(out))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "root on chain" in verified.stdout and "round 1 verifies" in verified.stdout
+    tampered = json.loads(out.read_text())
+    tampered["rewards"]["shares"][scenario.members[1].address] = "1"
+    out.write_text(json.dumps(tampered))
+    failed = run_cli("verify", str(out), "--offline")
+    assert failed.returncode == 1 and "FAILED" in failed.stdout
+    out.write_text("{ not json")
+    broken = run_cli("verify", str(out))
+    assert broken.returncode == 2 and "is not JSON" in broken.stderr
 
 
 def test_no_bids_and_a_second_round_carry_over(scenario) -> None:

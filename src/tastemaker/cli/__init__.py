@@ -23,8 +23,7 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     # Each command group lives in its own module and registers itself on ``app``.
-    import tastemaker.cli.chain  # noqa: F401
-    from tastemaker.cli import generate  # noqa: F401
+    from tastemaker.cli import chain, generate, rounds  # noqa: F401
 
 
 def main() -> None:
