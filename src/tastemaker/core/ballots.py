@@ -12,7 +12,7 @@ eth-account's encoder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from eth_account import Account
@@ -67,7 +67,16 @@ def _address(value: str) -> bytes:
 
 
 def checksum(address: str) -> str:
-    if not isinstance(address, str) or not is_address(address):
+    if not isinstance(address, str):
+        raise BallotError(f"not an Ethereum address: {address!r}")
+    return _checksum(address)
+
+
+@lru_cache(maxsize=1 << 16)
+def _checksum(address: str) -> str:
+    # Voters recur round after round, and the checksum costs a keccak plus a
+    # character-by-character pass in Python: worth caching on the intake path.
+    if not is_address(address):
         raise BallotError(f"not an Ethereum address: {address!r}")
     return to_checksum_address(address)
 
@@ -224,7 +233,7 @@ def recover_signer(digest: bytes, signature: str | bytes) -> str:
         public_key = keys.Signature(vrs=(v, r, s)).recover_public_key_from_msg_hash(digest)
     except (BadSignature, ValidationError) as exc:
         raise BallotError("signature does not recover to any address") from exc
-    return public_key.to_checksum_address()
+    return checksum("0x" + public_key.to_canonical_address().hex())
 
 
 def verify_vote(vote: Vote, domain: VoteDomain, signature: str | bytes) -> bytes:

@@ -18,17 +18,45 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, Protocol, TypeVar
 
-from tastemaker.core.ballots import Vote
 from tastemaker.core.merkle import RewardTree
 from tastemaker.core.rewards import accumulate, split_pro_rata
 from tastemaker.core.tally import CountedVote, TallyRow, tally
 from tastemaker.core.voting_power import Allowance
 
 
-def latest_votes(votes: Iterable[Vote]) -> list[Vote]:
+class BallotLike(Protocol):
+    """What counting needs of a vote: a signed ``Vote`` or a row already checked."""
+
+    @property
+    def voter(self) -> str: ...
+    @property
+    def work(self) -> bytes: ...
+    @property
+    def direction(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def nonce(self) -> int: ...
+
+
+class StoredVote(NamedTuple):
+    """A vote read back from storage, where it was verified on the way in."""
+
+    voter: str
+    work: bytes
+    direction: int
+    amount: int
+    nonce: int
+
+
+V = TypeVar("V", bound=BallotLike)
+
+
+def latest_votes(votes: Iterable[V]) -> list[V]:
     """Each voter's highest-nonce vote on each work, in a stable order."""
-    latest: dict[tuple[str, bytes], Vote] = {}
+    latest: dict[tuple[str, bytes], V] = {}
     for vote in votes:
         key = (vote.voter, vote.work)
         if key not in latest or vote.nonce > latest[key].nonce:
@@ -36,7 +64,7 @@ def latest_votes(votes: Iterable[Vote]) -> list[Vote]:
     return sorted(latest.values(), key=lambda v: (v.voter, v.work))
 
 
-def effective_votes(votes: Sequence[Vote], final_vp: Mapping[str, int]) -> list[CountedVote]:
+def effective_votes(votes: Sequence[BallotLike], final_vp: Mapping[str, int]) -> list[CountedVote]:
     """Votes with amounts cut down where the voter spent more than their final VP."""
     spent: dict[str, int] = defaultdict(int)
     for vote in votes:
@@ -66,7 +94,7 @@ class RoundOutcome:
 
 def round_outcome(
     pool: Sequence[bytes],
-    votes: Iterable[Vote],
+    votes: Iterable[BallotLike],
     impressions: Mapping[bytes, int],
     allowances: Mapping[str, Allowance],
     prior_exposure: int,

@@ -25,9 +25,8 @@ from sqlalchemy.orm import Session
 
 from tastemaker.chain.client import ChainClient
 from tastemaker.chain.metadata import WorkMetadata
-from tastemaker.core.ballots import Vote
 from tastemaker.core.merkle import RewardTree
-from tastemaker.core.outcome import RoundOutcome, reward_epoch, round_outcome
+from tastemaker.core.outcome import RoundOutcome, StoredVote, reward_epoch, round_outcome
 from tastemaker.core.rewards import share_of
 from tastemaker.core.voting_power import Allowance, allowance
 from tastemaker.errors import TastemakerError
@@ -255,8 +254,12 @@ def _allowances(
 def stored_outcome(session: Session, round_: Round) -> RoundOutcome:
     """Recompute the round's outcome from its stored votes, impressions and allowances."""
     votes = [
-        Vote(row.voter, row.round, row.work, row.direction, row.amount, row.nonce)
-        for row in session.scalars(select(VoteRow).where(VoteRow.round == round_.number))
+        StoredVote(*row)
+        for row in session.execute(
+            select(
+                VoteRow.voter, VoteRow.work, VoteRow.direction, VoteRow.amount, VoteRow.nonce
+            ).where(VoteRow.round == round_.number)
+        )
     ]
     pool = list(session.scalars(select(PoolEntry.work).where(PoolEntry.round == round_.number)))
     impressions = dict(
