@@ -154,7 +154,11 @@ def open_round(ctx: RoundContext, now: datetime | None = None) -> int:
             )
         number = 1 if last is None else last.number + 1
         history = load_history(session, ctx.media)
-        previous_pool = pool_candidates(session, ctx.media, last.number) if last else []
+        previous_pool = [
+            c
+            for c in (pool_candidates(session, ctx.media, last.number) if last else [])
+            if c.work != last.winner  # the winner is sold: it leaves the pool
+        ]
 
     card = ctx.curator.learn(history, number)
     parents = ctx.curator.parents(history, max(settings.new_works // 4, 2))
