@@ -58,9 +58,22 @@ def load_artifact(name: str, cache_dir: Path | None) -> Artifact:
     """The compiled contract, from ``cache_dir`` when its source is unchanged."""
     if name not in CONTRACT_NAMES:
         raise KeyError(f"unknown contract {name!r}")
+    key = f"{name}-{_fingerprint(name)}"
+    if key in _memo:
+        return _memo[key]
+    artifact = _load_or_compile(name, key, cache_dir)
+    _memo[key] = artifact
+    return artifact
+
+
+# Compiled artifacts of this process, so several deployments compile once.
+_memo: dict[str, Artifact] = {}
+
+
+def _load_or_compile(name: str, key: str, cache_dir: Path | None) -> Artifact:
     if cache_dir is None:
         return compile_contract(name)
-    cached = cache_dir / f"{name}-{_fingerprint(name)}.json"
+    cached = cache_dir / f"{key}.json"
     if cached.exists():
         data = json.loads(cached.read_text())
         return Artifact(name=name, abi=data["abi"], bytecode=data["bytecode"])

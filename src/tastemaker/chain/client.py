@@ -8,6 +8,7 @@ keystore or password, insufficient funds, a revert with its reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -47,6 +48,7 @@ RECEIPT_TIMEOUT_S = 120
 T = TypeVar("T")
 
 
+@functools.cache
 def dev_account(index: int) -> LocalAccount:
     """The ``index``-th pre-funded account of the embedded chain."""
     Account.enable_unaudited_hdwallet_features()
@@ -131,6 +133,7 @@ class ChainClient:
             )
         self._deployment: Deployment | None = Deployment.load(self.deployment_file)
         self._contracts: dict[str, Contract] = {}
+        self._dev: bool | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -184,8 +187,12 @@ class ChainClient:
 
     @property
     def is_dev_chain(self) -> bool:
-        """Whether time travel and free funding are available (the embedded chain)."""
-        return self.node is not None
+        """Whether time travel and free funding are available: the embedded chain, or
+        any anvil node reached by URL."""
+        if self._dev is None:
+            version = self._call_node(lambda: self.w3.client_version)
+            self._dev = self.node is not None or str(version).lower().startswith("anvil/")
+        return self._dev
 
     # ----------------------------------------------------------------- deployment
 
@@ -432,7 +439,7 @@ class ChainClient:
 
     def _require_dev(self, what: str) -> None:
         if not self.is_dev_chain:
-            raise ChainError(f"{what} is only possible on the embedded development chain")
+            raise ChainError(f"{what} is only possible on a development chain (anvil)")
 
     @staticmethod
     def _checksum(address: str) -> str:
