@@ -132,7 +132,9 @@ def test_embedded_chain_state_survives_restart(tmp_path):
         assert client.is_dev_chain and client.node.owns_process
         deployment = client.deploy(_params())
         client.transfer_token(voter.address, 10**21)
-        client.stake(3 * 10**20, sender=voter)
+        client.stake(10**20, sender=voter)
+        # A stake in the next block must not reuse the same-block estimate (regression).
+        client.stake(2 * 10**20, sender=voter)
         stake_block = client.block_number()
         client.mine(2)
         client.unstake(10**20, sender=voter)

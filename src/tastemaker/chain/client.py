@@ -486,7 +486,7 @@ class ChainClient:
             self._require_funds(account.address, value, 0, label)
         tx_base = {"from": account.address, "value": value, "chainId": self.chain_id}
         try:
-            gas = self._call_node(lambda: fn.estimate_gas(tx_base))
+            gas = self._call_node(lambda: fn.estimate_gas(tx_base, block_identifier="pending"))
         except ContractLogicError as exc:
             raise TransactionReverted(f"{label} reverted: {_reason(exc)}") from None
         except Web3RPCError as exc:
