@@ -253,3 +253,20 @@ class EmbeddedNode:
         process.kill()
         process.wait()
         raise ChainError(f"the embedded chain (anvil) did not answer within {START_TIMEOUT_S:.0f}s")
+
+
+def _main(argv: list[str]) -> int:
+    # `python -m tastemaker.chain.node install PREFIX`: used by `make install`.
+    if len(argv) != 2 or argv[0] != "install":
+        print("usage: python -m tastemaker.chain.node install PREFIX", file=sys.stderr)
+        return 2
+    prefix = Path(argv[1])
+    binary = _binary_in(prefix)
+    if not binary.is_file():
+        binary = install_anvil(prefix)
+    print(binary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))
