@@ -242,3 +242,18 @@ def test_reset_chain_is_detected(tmp_path):
     (tmp_path / "home" / "chain" / "state.json").unlink()
     with ChainClient.connect(settings) as client, pytest.raises(DeploymentMissing, match="reset"):
         client.check_deployment()
+
+
+def test_a_node_left_running_can_be_stopped(tmp_path):
+    chain_dir = tmp_path / "home" / "chain"
+    orphan = EmbeddedNode(chain_dir, ANVIL)
+    orphan.start()
+    process = orphan._process
+    try:
+        assert EmbeddedNode(chain_dir, ANVIL).stop_running()
+        assert process.wait(timeout=15) == 0
+        assert (chain_dir / "state.json").exists()
+        assert not EmbeddedNode(chain_dir, ANVIL).stop_running()
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -193,6 +193,22 @@ class EmbeddedNode:
                 if json.loads(self._node_file.read_text()).get("pid") == process.pid:
                     self._node_file.unlink()
 
+    def stop_running(self) -> bool:
+        """Stop this home's node even if another process started it (for example one
+        left behind by a killed process). Returns whether a node was stopped."""
+        self.chain_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            url = self._attach()
+            if url is None:
+                return False
+            pid = int(json.loads(self._node_file.read_text())["pid"])
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while _pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self._node_file.unlink(missing_ok=True)
+            return True
+
     def __enter__(self) -> EmbeddedNode:
         self.start()
         return self
