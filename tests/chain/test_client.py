@@ -192,6 +192,12 @@ def test_unreachable_node_is_named(tmp_path):
         ChainClient.connect(settings)
 
 
+@pytest.mark.parametrize("url", ["not-a-url", "http://"])
+def test_malformed_url_is_named(tmp_path, rpc_settings, url):
+    with pytest.raises(NodeUnreachable, match="as a chain node"):
+        ChainClient.connect(_with(rpc_settings, rpc_url=url))
+
+
 def test_wrong_chain_id_is_refused(rpc_settings):
     settings = _with(rpc_settings, chain_id=1)
     with pytest.raises(WrongChain, match="serves chain id 31337, but chain id 1"):

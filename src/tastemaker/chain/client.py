@@ -455,6 +455,11 @@ class ChainClient:
             raise NodeUnreachable(f"cannot reach the chain node at {self.rpc_url}") from None
         except requests.exceptions.Timeout:
             raise NodeUnreachable(f"the chain node at {self.rpc_url} timed out") from None
+        except requests.exceptions.RequestException as exc:
+            # A malformed URL, an HTTP error status, or an answer that is not JSON.
+            raise NodeUnreachable(
+                f"cannot use {self.rpc_url!r} as a chain node: {type(exc).__name__}: {exc}"
+            ) from None
 
     def _read(self, fn: ContractFunction) -> Any:
         try:
