@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +23,7 @@ from tastemaker.chain.errors import (
     TransactionReverted,
     WrongChain,
 )
-from tastemaker.chain.node import EmbeddedNode, find_anvil
+from tastemaker.chain.node import EmbeddedNode, _pid_alive, find_anvil
 from tastemaker.chain.settings import ChainSettings
 from tastemaker.core.merkle import RewardTree
 
@@ -251,15 +253,16 @@ def test_reset_chain_is_detected(tmp_path):
 
 
 def test_a_node_left_running_can_be_stopped(tmp_path):
+    # A process that starts the node and exits without stopping it leaves an orphan.
     chain_dir = tmp_path / "home" / "chain"
-    orphan = EmbeddedNode(chain_dir, ANVIL)
-    orphan.start()
-    process = orphan._process
-    try:
-        assert EmbeddedNode(chain_dir, ANVIL).stop_running()
-        assert process.wait(timeout=15) == 0
-        assert (chain_dir / "state.json").exists()
-        assert not EmbeddedNode(chain_dir, ANVIL).stop_running()
-    finally:
-        if process.poll() is None:
-            process.kill()
+    script = (
+        "import sys; from pathlib import Path; from tastemaker.chain.node import EmbeddedNode; "
+        "EmbeddedNode(Path(sys.argv[1]), Path(sys.argv[2])).start()"
+    )
+    subprocess.run([sys.executable, "-c", script, str(chain_dir), str(ANVIL)], check=True)
+    pid = json.loads((chain_dir / "node.json").read_text())["pid"]
+    assert EmbeddedNode(chain_dir, ANVIL).stop_running()
+    assert (chain_dir / "state.json").exists()
+    assert not (chain_dir / "node.json").exists()
+    assert not EmbeddedNode(chain_dir, ANVIL).stop_running()
+    assert not _pid_alive(pid)  # exited (perhaps not yet reaped by init)
