@@ -160,6 +160,12 @@ def test_embedded_chain_state_survives_restart(tmp_path):
         assert client.min_stake_between(voter.address, stake_block, client.block_number()) == (
             2 * 10**20
         )
+        nobody = "0x" + "00" * 19 + "01"
+        window = (stake_block, client.block_number())
+        assert client.min_stakes_between([voter.address, nobody], *window) == {
+            voter.address: 2 * 10**20,
+            nobody: 0,
+        }
         assert client.work_owner(token_id) == deployment.addresses["auction"]
         assert client.token_of_content(b"\x09" * 32) == token_id
         assert client.auction(token_id) == before["auction"]

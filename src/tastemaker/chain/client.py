@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # embedded chain (and worthless anywhere else).
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 GAS_MARGIN = 1.2
+STAKE_BATCH = 512  # Staking.MAX_BATCH
 RECEIPT_TIMEOUT_S = 120
 T = TypeVar("T")
 
@@ -323,7 +324,14 @@ class ChainClient:
     def min_stakes_between(
         self, addresses: Sequence[str], from_block: int, to_block: int
     ) -> dict[str, int]:
-        return {a: self.min_stake_between(a, from_block, to_block) for a in addresses}
+        """``min_stake_between`` for many accounts, 512 per call."""
+        staking = self.contract("staking").functions
+        result: dict[str, int] = {}
+        for start in range(0, len(addresses), STAKE_BATCH):
+            chunk = [self._checksum(a) for a in addresses[start : start + STAKE_BATCH]]
+            values = self._read(staking.min_stakes_between(chunk, from_block, to_block))
+            result.update(zip(addresses[start : start + STAKE_BATCH], values, strict=True))
+        return result
 
     # ----------------------------------------------------------------- works
 
