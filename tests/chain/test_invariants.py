@@ -213,7 +213,7 @@ class AuctionAndRewards(RuleBasedStateMachine):
 
 
 AuctionAndRewards.TestCase.settings = settings(
-    max_examples=25,
+    max_examples=20,
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

@@ -85,3 +85,13 @@ def test_future_blocks_and_empty_ranges_are_refused(system, staker):
         system.staking.stake_at(staker, now + 1)
     with boa.reverts("staking: empty range"):
         system.staking.min_stake_between(staker, now, now - 1)
+
+
+def test_batch_read_matches_single_reads(system, staker, funded):
+    idle = funded("idle")
+    start = boa.env.evm.patch.block_number
+    _stake(system, staker, 100)
+    _unstake(system, staker, 30)
+    now = boa.env.evm.patch.block_number
+    assert system.staking.min_stakes_between([staker, idle, staker], start, now) == [70, 0, 70]
+    assert system.staking.min_stakes_between([], start, now) == []

@@ -1,18 +1,26 @@
-"""Compile the Vyper contracts (with snekmate on the import path) and cache the
-ABI and bytecode, keyed by the source and compiler version, under
-``<home>/chain/artifacts``. Compiling all five takes a few seconds; a cache hit is
-a JSON read."""
+"""ABI and bytecode of the contracts.
+
+The package ships compiled artifacts (``build/<Name>.json``), each stamped with the
+fingerprint of the source and compiler it came from, so deployment needs no compiler
+run and deploys the exact bytecode that was tested. When a source (or the installed
+vyper/snekmate) no longer matches the stamp, the contract is compiled from source
+and cached under ``<home>/chain/artifacts``. Rebuild the shipped files after editing
+a contract with ``python -m tastemaker.chain.artifacts``.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
+BUILD_DIR = Path(__file__).parent / "build"
 CONTRACT_NAMES = ("TasteToken", "Staking", "Works", "AuctionHouse", "RewardDistributor")
 
 
@@ -27,9 +35,8 @@ def source_path(name: str) -> Path:
     return CONTRACTS_DIR / f"{name}.vy"
 
 
-def _fingerprint(name: str) -> str:
-    from importlib.metadata import version
-
+def fingerprint(name: str) -> str:
+    """Hash of the contract source and the compiler and library versions."""
     digest = hashlib.sha256()
     digest.update(f"vyper {version('vyper')} snekmate {version('snekmate')}".encode())
     digest.update(source_path(name).read_bytes())
@@ -55,18 +62,58 @@ def compile_contract(name: str) -> Artifact:
 
 
 def load_artifact(name: str, cache_dir: Path | None) -> Artifact:
-    """The compiled contract, from ``cache_dir`` when its source is unchanged."""
+    """The compiled contract: shipped if current, else from ``cache_dir`` or compiled."""
     if name not in CONTRACT_NAMES:
         raise KeyError(f"unknown contract {name!r}")
-    if cache_dir is None:
-        return compile_contract(name)
-    cached = cache_dir / f"{name}-{_fingerprint(name)}.json"
-    if cached.exists():
-        data = json.loads(cached.read_text())
-        return Artifact(name=name, abi=data["abi"], bytecode=data["bytecode"])
+    key = f"{name}-{fingerprint(name)}"
+    if key not in _memo:
+        _memo[key] = (
+            _read(BUILD_DIR / f"{name}.json", name, key)
+            or (cache_dir and _read(cache_dir / f"{key}.json", name, key))
+            or _compile_and_cache(name, key, cache_dir)
+        )
+    return _memo[key]
+
+
+# Artifacts already loaded by this process.
+_memo: dict[str, Artifact] = {}
+
+
+def _read(path: Path, name: str, key: str) -> Artifact | None:
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if data.get("key") != key:
+        return None
+    return Artifact(name=name, abi=data["abi"], bytecode=data["bytecode"])
+
+
+def _write(path: Path, artifact: Artifact, key: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    data = {"key": key, "abi": artifact.abi, "bytecode": artifact.bytecode}
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    tmp.replace(path)  # atomic: a concurrent reader never sees half a file
+
+
+def _compile_and_cache(name: str, key: str, cache_dir: Path | None) -> Artifact:
     artifact = compile_contract(name)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"abi": artifact.abi, "bytecode": artifact.bytecode}))
-    tmp.replace(cached)  # atomic: a concurrent reader never sees half a file
+    if cache_dir is not None:
+        _write(cache_dir / f"{key}.json", artifact, key)
     return artifact
+
+
+def build_shipped() -> list[Path]:
+    """Recompile every contract into ``build/`` (run after editing a contract)."""
+    written = []
+    for name in CONTRACT_NAMES:
+        path = BUILD_DIR / f"{name}.json"
+        _write(path, compile_contract(name), f"{name}-{fingerprint(name)}")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in build_shipped():
+        print(written_path, file=sys.stderr)

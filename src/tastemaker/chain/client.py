@@ -8,6 +8,7 @@ keystore or password, insufficient funds, a revert with its reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -43,10 +44,12 @@ log = logging.getLogger(__name__)
 # embedded chain (and worthless anywhere else).
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 GAS_MARGIN = 1.2
+STAKE_BATCH = 512  # Staking.MAX_BATCH
 RECEIPT_TIMEOUT_S = 120
 T = TypeVar("T")
 
 
+@functools.cache
 def dev_account(index: int) -> LocalAccount:
     """The ``index``-th pre-funded account of the embedded chain."""
     Account.enable_unaudited_hdwallet_features()
@@ -131,6 +134,7 @@ class ChainClient:
             )
         self._deployment: Deployment | None = Deployment.load(self.deployment_file)
         self._contracts: dict[str, Contract] = {}
+        self._dev: bool | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -184,8 +188,12 @@ class ChainClient:
 
     @property
     def is_dev_chain(self) -> bool:
-        """Whether time travel and free funding are available (the embedded chain)."""
-        return self.node is not None
+        """Whether time travel and free funding are available: the embedded chain, or
+        any anvil node reached by URL."""
+        if self._dev is None:
+            version = self._call_node(lambda: self.w3.client_version)
+            self._dev = self.node is not None or str(version).lower().startswith("anvil/")
+        return self._dev
 
     # ----------------------------------------------------------------- deployment
 
@@ -316,7 +324,14 @@ class ChainClient:
     def min_stakes_between(
         self, addresses: Sequence[str], from_block: int, to_block: int
     ) -> dict[str, int]:
-        return {a: self.min_stake_between(a, from_block, to_block) for a in addresses}
+        """``min_stake_between`` for many accounts, 512 per call."""
+        staking = self.contract("staking").functions
+        result: dict[str, int] = {}
+        for start in range(0, len(addresses), STAKE_BATCH):
+            chunk = [self._checksum(a) for a in addresses[start : start + STAKE_BATCH]]
+            values = self._read(staking.min_stakes_between(chunk, from_block, to_block))
+            result.update(zip(addresses[start : start + STAKE_BATCH], values, strict=True))
+        return result
 
     # ----------------------------------------------------------------- works
 
@@ -432,7 +447,7 @@ class ChainClient:
 
     def _require_dev(self, what: str) -> None:
         if not self.is_dev_chain:
-            raise ChainError(f"{what} is only possible on the embedded development chain")
+            raise ChainError(f"{what} is only possible on a development chain (anvil)")
 
     @staticmethod
     def _checksum(address: str) -> str:
@@ -448,6 +463,11 @@ class ChainClient:
             raise NodeUnreachable(f"cannot reach the chain node at {self.rpc_url}") from None
         except requests.exceptions.Timeout:
             raise NodeUnreachable(f"the chain node at {self.rpc_url} timed out") from None
+        except requests.exceptions.RequestException as exc:
+            # A malformed URL, an HTTP error status, or an answer that is not JSON.
+            raise NodeUnreachable(
+                f"cannot use {self.rpc_url!r} as a chain node: {type(exc).__name__}: {exc}"
+            ) from None
 
     def _read(self, fn: ContractFunction) -> Any:
         try:
@@ -479,7 +499,7 @@ class ChainClient:
             self._require_funds(account.address, value, 0, label)
         tx_base = {"from": account.address, "value": value, "chainId": self.chain_id}
         try:
-            gas = self._call_node(lambda: fn.estimate_gas(tx_base))
+            gas = self._call_node(lambda: fn.estimate_gas(tx_base, block_identifier="pending"))
         except ContractLogicError as exc:
             raise TransactionReverted(f"{label} reverted: {_reason(exc)}") from None
         except Web3RPCError as exc:

@@ -133,7 +133,11 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # an exited child that nobody has reaped yet is not alive
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 class EmbeddedNode:
@@ -192,6 +196,22 @@ class EmbeddedNode:
             with contextlib.suppress(FileNotFoundError):
                 if json.loads(self._node_file.read_text()).get("pid") == process.pid:
                     self._node_file.unlink()
+
+    def stop_running(self) -> bool:
+        """Stop this home's node even if another process started it (for example one
+        left behind by a killed process). Returns whether a node was stopped."""
+        self.chain_dir.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            url = self._attach()
+            if url is None:
+                return False
+            pid = int(json.loads(self._node_file.read_text())["pid"])
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while _pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self._node_file.unlink(missing_ok=True)
+            return True
 
     def __enter__(self) -> EmbeddedNode:
         self.start()
@@ -253,3 +273,20 @@ class EmbeddedNode:
         process.kill()
         process.wait()
         raise ChainError(f"the embedded chain (anvil) did not answer within {START_TIMEOUT_S:.0f}s")
+
+
+def _main(argv: list[str]) -> int:
+    # `python -m tastemaker.chain.node install PREFIX`: used by `make install`.
+    if len(argv) != 2 or argv[0] != "install":
+        print("usage: python -m tastemaker.chain.node install PREFIX", file=sys.stderr)
+        return 2
+    prefix = Path(argv[1])
+    binary = _binary_in(prefix)
+    if not binary.is_file():
+        binary = install_anvil(prefix)
+    print(binary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))

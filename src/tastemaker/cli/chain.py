@@ -8,7 +8,7 @@ from rich.table import Table
 
 from tastemaker.chain.client import ChainClient, dev_account
 from tastemaker.chain.deployment import DeployParams
-from tastemaker.chain.node import install_anvil
+from tastemaker.chain.node import EmbeddedNode, install_anvil
 from tastemaker.chain.settings import ChainSettings
 from tastemaker.cli import app
 
@@ -87,3 +87,12 @@ def install_node() -> None:
     with console.status("installing anvil with npm"):
         binary = install_anvil(settings.chain_dir / "node")
     console.print(f"anvil installed at {binary}")
+
+
+@chain_app.command()
+def stop() -> None:
+    """Stop the embedded chain of this home if a node is still running (its state is saved)."""
+    settings = ChainSettings()
+    node = EmbeddedNode(settings.chain_dir, settings.anvil, settings.embedded_chain_id)
+    stopped = node.stop_running()
+    console.print("embedded chain stopped" if stopped else "no embedded chain running")

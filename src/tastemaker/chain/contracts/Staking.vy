@@ -23,6 +23,8 @@ event Unstaked:
 
 # How many checkpoints one `min_stake_between` call may walk inside the range.
 MAX_SCAN: constant(uint256) = 4096
+# Accounts per `min_stakes_between` call.
+MAX_BATCH: constant(uint256) = 512
 AMOUNT_BITS: constant(uint256) = 208
 AMOUNT_MASK: constant(uint256) = (1 << AMOUNT_BITS) - 1
 
@@ -125,6 +127,30 @@ def min_stake_between(account: address, from_block: uint256, to_block: uint256) 
     @param to_block Last block of the window (inclusive), not after the current block.
     @return The minimum stake over the window.
     """
+    return self._min_stake_between(account, from_block, to_block)
+
+
+@external
+@view
+def min_stakes_between(
+    accounts: DynArray[address, MAX_BATCH], from_block: uint256, to_block: uint256
+) -> DynArray[uint256, MAX_BATCH]:
+    """
+    @notice `min_stake_between` for up to 512 accounts in one call.
+    @param accounts The stakers.
+    @param from_block First block of the window (inclusive).
+    @param to_block Last block of the window (inclusive), not after the current block.
+    @return The minimum stake of each account, in the same order.
+    """
+    result: DynArray[uint256, MAX_BATCH] = []
+    for account: address in accounts:
+        result.append(self._min_stake_between(account, from_block, to_block))
+    return result
+
+
+@internal
+@view
+def _min_stake_between(account: address, from_block: uint256, to_block: uint256) -> uint256:
     assert from_block <= to_block, "staking: empty range"
     assert to_block <= block.number, "staking: future block"
     n: uint256 = self.num_checkpoints[account]
