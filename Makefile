@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The embedded chain's node (anvil, from npm), pinned in tastemaker/chain/node.py.
+ANVIL_STAMP := $(VENV)/node/.installed
 
 .PHONY: run test lint install clean
 
@@ -13,7 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(ANVIL_STAMP): $(STAMP)
+	$(BIN)/python -m tastemaker.chain.node install $(VENV)/node
+	touch $(ANVIL_STAMP)
+
+install: $(STAMP) $(ANVIL_STAMP)
 
 ## run: set up and run the main job on the embedded default
 run: $(STAMP)
@@ -22,7 +28,7 @@ run: $(STAMP)
 	@echo "Open .tastemaker/runs/first/sheet.png to see the first 64 works."
 
 ## test: set up and run lint plus the whole test suite
-test: $(STAMP)
+test: $(STAMP) $(ANVIL_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n 2
 

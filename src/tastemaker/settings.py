@@ -14,10 +14,18 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path(".tastemaker"), description="Root of all local state.")
     engine: str = Field(default="cppn", description="Default generative engine.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset means SQLite at <home>/tastemaker.db."
+    )
+    curator: str = Field(default="random", description="Curation policy: taste or random.")
 
     @cached_property
     def media_dir(self) -> Path:
         return self.home / "media"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'tastemaker.db'}"
 
 
 def get_settings() -> Settings:

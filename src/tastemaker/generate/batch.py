@@ -180,8 +180,10 @@ def generate_works(
     parents: Sequence[Genome] = (),
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    manifest: Path | None = None,
 ) -> list[WorkRecord]:
-    """Generate ``count`` screened works into ``out``, write the manifest last."""
+    """Generate ``count`` screened works into ``out``, write the manifest last
+    (to ``out/manifest.jsonl`` unless ``manifest`` names another file)."""
     if count <= 0:
         raise UsageError(f"count must be positive, got {count}")
     check_size(size)
@@ -231,7 +233,7 @@ def generate_works(
                 )
                 if on_progress:
                     on_progress(1)
-    write_manifest(out / MANIFEST, records)
+    write_manifest(manifest or out / MANIFEST, records)
     return records
 
 

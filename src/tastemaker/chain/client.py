@@ -1,0 +1,556 @@
+"""``ChainClient``: one interface over the embedded chain and any JSON-RPC node.
+
+Transactions are signed locally (eth-account) in both modes, so the embedded chain
+exercises the same path as a real network. Every failure a user can cause becomes a
+``ChainError`` subclass naming the cause: unreachable node, wrong chain id, missing
+keystore or password, insufficient funds, a revert with its reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract.contract import Contract, ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception, Web3RPCError
+from web3.logs import DISCARD
+from web3.middleware import ExtraDataToPOAMiddleware
+
+from tastemaker.chain.deployment import CONTRACT_KEYS, Deployment, DeployParams, deploy_contracts
+from tastemaker.chain.errors import (
+    ChainError,
+    DeploymentMissing,
+    InsufficientFunds,
+    KeystoreError,
+    NodeUnreachable,
+    TransactionReverted,
+    WrongChain,
+)
+from tastemaker.chain.node import EmbeddedNode
+from tastemaker.chain.settings import ChainSettings
+
+log = logging.getLogger(__name__)
+
+# Anvil's well-known development mnemonic: its accounts are pre-funded on the
+# embedded chain (and worthless anywhere else).
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+GAS_MARGIN = 1.2
+STAKE_BATCH = 512  # Staking.MAX_BATCH
+RECEIPT_TIMEOUT_S = 120
+T = TypeVar("T")
+
+
+@functools.cache
+def dev_account(index: int) -> LocalAccount:
+    """The ``index``-th pre-funded account of the embedded chain."""
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+def load_keystore(path: Path | None, password: str | None) -> LocalAccount:
+    """Decrypt a keystore JSON file into a signing account."""
+    if path is None:
+        raise KeystoreError("a JSON-RPC chain needs a key: set TASTEMAKER_CHAIN_KEYSTORE")
+    try:
+        encrypted = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise KeystoreError(f"keystore file not found: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise KeystoreError(f"keystore {path} is not a readable JSON keystore: {exc}") from None
+    if password is None:
+        raise KeystoreError(f"keystore {path} needs its password: set TASTEMAKER_CHAIN_PASSWORD")
+    try:
+        key = Account.decrypt(encrypted, password)
+    except ValueError:
+        raise KeystoreError(f"wrong password for keystore {path}") from None
+    except (KeyError, TypeError) as exc:
+        raise KeystoreError(f"keystore {path} is malformed (missing {exc})") from None
+    return Account.from_key(key)
+
+
+@dataclass(frozen=True)
+class AuctionState:
+    token_id: int
+    start_time: int
+    end_time: int
+    reserve_price: int
+    time_buffer: int
+    min_increment_bps: int
+    settled: bool
+    bidder: str | None
+    amount: int
+
+    @property
+    def exists(self) -> bool:
+        return self.end_time != 0
+
+    def min_next_bid(self) -> int:
+        """The smallest bid the contract will take now."""
+        if self.amount == 0:
+            return max(self.reserve_price, 1)
+        return max(self.amount + 1, self.amount + self.amount * self.min_increment_bps // 10_000)
+
+
+@dataclass(frozen=True)
+class TxResult:
+    tx_hash: str
+    gas_used: int
+    block_number: int
+    receipt: Any
+
+
+class ChainClient:
+    """Reads and transactions the round service needs, over one web3 connection."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        signer: LocalAccount,
+        chain_dir: Path,
+        *,
+        node: EmbeddedNode | None = None,
+        expected_chain_id: int | None = None,
+        rpc_url: str = "",
+    ) -> None:
+        self.w3 = w3
+        self.signer = signer
+        self.chain_dir = chain_dir
+        self.node = node
+        self.rpc_url = rpc_url
+        self.chain_id = self._call_node(lambda: w3.eth.chain_id)
+        if expected_chain_id is not None and self.chain_id != expected_chain_id:
+            raise WrongChain(
+                f"the node at {rpc_url} serves chain id {self.chain_id}, "
+                f"but chain id {expected_chain_id} is configured (TASTEMAKER_CHAIN_CHAIN_ID)"
+            )
+        self._deployment: Deployment | None = Deployment.load(self.deployment_file)
+        self._contracts: dict[str, Contract] = {}
+        self._dev: bool | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def connect(cls, settings: ChainSettings | None = None) -> ChainClient:
+        """The embedded chain (started if needed) or the configured JSON-RPC node."""
+        settings = settings or ChainSettings()
+        if settings.mode == "embedded":
+            node = EmbeddedNode(settings.chain_dir, settings.anvil, settings.embedded_chain_id)
+            url = node.start()
+            try:
+                return cls(
+                    cls._web3(url),
+                    dev_account(0),
+                    settings.chain_dir,
+                    node=node,
+                    expected_chain_id=settings.embedded_chain_id,
+                    rpc_url=url,
+                )
+            except BaseException:
+                node.stop()
+                raise
+        assert settings.rpc_url is not None
+        password = settings.password.get_secret_value() if settings.password else None
+        signer = load_keystore(settings.keystore, password)
+        return cls(
+            cls._web3(settings.rpc_url),
+            signer,
+            settings.chain_dir,
+            expected_chain_id=settings.chain_id,
+            rpc_url=settings.rpc_url,
+        )
+
+    @staticmethod
+    def _web3(url: str) -> Web3:
+        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
+        # Harmless on other chains; needed to read blocks of PoA networks.
+        w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+        return w3
+
+    def close(self) -> None:
+        """Stop the embedded node if this client started it (its state is saved)."""
+        if self.node is not None:
+            self.node.stop()
+
+    def __enter__(self) -> ChainClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def is_dev_chain(self) -> bool:
+        """Whether time travel and free funding are available: the embedded chain, or
+        any anvil node reached by URL."""
+        if self._dev is None:
+            version = self._call_node(lambda: self.w3.client_version)
+            self._dev = self.node is not None or str(version).lower().startswith("anvil/")
+        return self._dev
+
+    # ----------------------------------------------------------------- deployment
+
+    @property
+    def deployment_file(self) -> Path:
+        return self.chain_dir / "deployments" / f"{self.chain_id}.json"
+
+    @property
+    def deployment(self) -> Deployment:
+        """The recorded deployment; ``DeploymentMissing`` if there is none or it is gone."""
+        if self._deployment is None:
+            raise DeploymentMissing(
+                f"no contracts deployed on chain {self.chain_id}: run `tastemaker chain deploy`"
+            )
+        return self._deployment
+
+    def has_deployment(self) -> bool:
+        return self._deployment is not None
+
+    def check_deployment(self) -> Deployment:
+        """The deployment, after checking its contracts have code on this chain."""
+        deployment = self.deployment
+        for key in CONTRACT_KEYS:
+            address = deployment.addresses[key]
+            if not self._call_node(lambda a=address: self.w3.eth.get_code(a)):
+                raise DeploymentMissing(
+                    f"{key} has no code at {address} on chain {self.chain_id} "
+                    f"(was the chain reset?): run `tastemaker chain deploy --force`"
+                )
+        return deployment
+
+    def deploy(self, params: DeployParams, *, force: bool = False) -> Deployment:
+        """Deploy all contracts and record their addresses under the chain folder."""
+        if self._deployment is not None and not force:
+            raise ChainError(
+                f"contracts already deployed on chain {self.chain_id} "
+                f"({self.deployment_file}); use --force to deploy a new set"
+            )
+        self._require_funds(self.signer.address, 0, 15_000_000, "deployment")
+        deployment = deploy_contracts(self, params)
+        deployment.save(self.deployment_file)
+        self._deployment = deployment
+        self._contracts.clear()
+        return deployment
+
+    def contract(self, key: str) -> Contract:
+        """A web3 contract object for one deployed contract (``token``, ``works``, ...)."""
+        if key not in self._contracts:
+            deployment = self.deployment
+            self._contracts[key] = self.w3.eth.contract(
+                address=deployment.addresses[key], abi=deployment.abi(key)
+            )
+        return self._contracts[key]
+
+    # ----------------------------------------------------------------- chain basics
+
+    def block_number(self) -> int:
+        return int(self._call_node(lambda: self.w3.eth.block_number))
+
+    def block_timestamp(self, block: int | str = "latest") -> int:
+        return int(self._call_node(lambda: self.w3.eth.get_block(block)["timestamp"]))
+
+    def balance(self, address: str) -> int:
+        """ETH balance in wei."""
+        return int(self._call_node(lambda: self.w3.eth.get_balance(self._checksum(address))))
+
+    def advance_time(self, seconds: int) -> int:
+        """Dev chains only: move time forward and mine one block; returns its timestamp."""
+        self._require_dev("advancing time")
+        self._call_node(lambda: self.w3.provider.make_request("evm_increaseTime", [seconds]))
+        self.mine()
+        return self.block_timestamp()
+
+    def mine(self, blocks: int = 1) -> int:
+        """Dev chains only: mine ``blocks`` empty blocks; returns the new block number."""
+        self._require_dev("mining blocks")
+        self._call_node(lambda: self.w3.provider.make_request("anvil_mine", [hex(blocks)]))
+        return self.block_number()
+
+    def fund(self, address: str, wei: int) -> None:
+        """Dev chains only: set an account's ETH balance."""
+        self._require_dev("funding accounts")
+        self._call_node(
+            lambda: self.w3.provider.make_request(
+                "anvil_setBalance", [self._checksum(address), hex(wei)]
+            )
+        )
+
+    # ----------------------------------------------------------------- token and stake
+
+    def token_balance(self, address: str) -> int:
+        return self._read(self.contract("token").functions.balanceOf(self._checksum(address)))
+
+    def transfer_token(
+        self, to: str, amount: int, *, sender: LocalAccount | None = None
+    ) -> TxResult:
+        fn = self.contract("token").functions.transfer(self._checksum(to), amount)
+        return self._transact(fn, sender, label="token transfer")
+
+    def stake(self, amount: int, *, sender: LocalAccount | None = None) -> TxResult:
+        """Approve (if needed) and stake ``amount`` TASTE from ``sender``."""
+        account = sender or self.signer
+        staking = self.contract("staking").address
+        token = self.contract("token").functions
+        if self._read(token.allowance(account.address, staking)) < amount:
+            self._transact(token.approve(staking, 2**256 - 1), account, label="approve staking")
+        fn = self.contract("staking").functions.stake(amount)
+        return self._transact(fn, account, label="stake")
+
+    def unstake(self, amount: int, *, sender: LocalAccount | None = None) -> TxResult:
+        fn = self.contract("staking").functions.unstake(amount)
+        return self._transact(fn, sender, label="unstake")
+
+    def staked(self, address: str) -> int:
+        return self._read(self.contract("staking").functions.staked(self._checksum(address)))
+
+    def stake_at(self, address: str, block: int) -> int:
+        fn = self.contract("staking").functions.stake_at(self._checksum(address), block)
+        return self._read(fn)
+
+    def min_stake_between(self, address: str, from_block: int, to_block: int) -> int:
+        """The minimum stake over [from_block, to_block]: the basis of a round's VP."""
+        fn = self.contract("staking").functions.min_stake_between(
+            self._checksum(address), from_block, to_block
+        )
+        return self._read(fn)
+
+    def min_stakes_between(
+        self, addresses: Sequence[str], from_block: int, to_block: int
+    ) -> dict[str, int]:
+        """``min_stake_between`` for many accounts, 512 per call."""
+        staking = self.contract("staking").functions
+        result: dict[str, int] = {}
+        for start in range(0, len(addresses), STAKE_BATCH):
+            chunk = [self._checksum(a) for a in addresses[start : start + STAKE_BATCH]]
+            values = self._read(staking.min_stakes_between(chunk, from_block, to_block))
+            result.update(zip(addresses[start : start + STAKE_BATCH], values, strict=True))
+        return result
+
+    # ----------------------------------------------------------------- works
+
+    def mint_work(self, to: str, content_hash: bytes, uri: str) -> int:
+        """Mint the work with ``content_hash`` to ``to``; returns its token id.
+
+        Idempotent: if the hash was minted already (a retried step), returns that token.
+        """
+        existing = self.token_of_content(content_hash)
+        if existing:
+            return existing
+        fn = self.contract("works").functions.mint(self._checksum(to), content_hash, uri)
+        result = self._transact(fn, None, label="mint")
+        events = (
+            self.contract("works")
+            .events.WorkMinted()
+            .process_receipt(result.receipt, errors=DISCARD)
+        )
+        return int(events[0]["args"]["token_id"])
+
+    def token_of_content(self, content_hash: bytes) -> int:
+        """Token id of a minted content hash, 0 if not minted."""
+        return self._read(self.contract("works").functions.token_of_content(content_hash))
+
+    def work_owner(self, token_id: int) -> str:
+        return self._read(self.contract("works").functions.ownerOf(token_id))
+
+    def token_uri(self, token_id: int) -> str:
+        return self._read(self.contract("works").functions.tokenURI(token_id))
+
+    def works_count(self) -> int:
+        return self._read(self.contract("works").functions.totalSupply())
+
+    # ----------------------------------------------------------------- auctions
+
+    def start_auction(self, token_id: int) -> AuctionState:
+        """Start the auction of a work held by the auction house (idempotent)."""
+        state = self.auction(token_id)
+        if not state.exists:
+            fn = self.contract("auction").functions.create_auction(token_id)
+            self._transact(fn, None, label="start auction")
+            state = self.auction(token_id)
+        return state
+
+    def auction(self, token_id: int) -> AuctionState:
+        raw = self._read(self.contract("auction").functions.auction(token_id))
+        start, end, reserve, buffer, increment, settled, bidder, amount = raw
+        zero = bidder == "0x0000000000000000000000000000000000000000"
+        return AuctionState(
+            token_id,
+            start,
+            end,
+            reserve,
+            buffer,
+            increment,
+            settled,
+            None if zero else bidder,
+            amount,
+        )
+
+    def bid(self, token_id: int, amount: int, *, sender: LocalAccount | None = None) -> TxResult:
+        fn = self.contract("auction").functions.bid(token_id)
+        return self._transact(fn, sender, value=amount, label="bid")
+
+    def settle(self, token_id: int, *, sender: LocalAccount | None = None) -> TxResult:
+        fn = self.contract("auction").functions.settle(token_id)
+        return self._transact(fn, sender, label="settle")
+
+    def pending_withdrawal(self, address: str) -> int:
+        fn = self.contract("auction").functions.pending_withdrawals(self._checksum(address))
+        return self._read(fn)
+
+    def withdraw(self, *, sender: LocalAccount | None = None) -> TxResult:
+        return self._transact(
+            self.contract("auction").functions.withdraw(), sender, label="withdraw"
+        )
+
+    # ----------------------------------------------------------------- rewards
+
+    def reward_epoch(self) -> int:
+        return self._read(self.contract("distributor").functions.epoch())
+
+    def reward_root(self) -> bytes:
+        return bytes(self._read(self.contract("distributor").functions.merkle_root()))
+
+    def post_root(self, epoch: int, root: bytes, total: int) -> TxResult | None:
+        """Post the cumulative root of ``epoch``; None if that exact root is already posted."""
+        if self.reward_epoch() >= epoch:
+            posted = bytes(self._read(self.contract("distributor").functions.roots(epoch)))
+            if posted == root:
+                return None
+            raise ChainError(f"epoch {epoch} already has root 0x{posted.hex()}, not 0x{root.hex()}")
+        fn = self.contract("distributor").functions.post_root(epoch, root, total)
+        return self._transact(fn, None, label="post root")
+
+    def claimed(self, address: str) -> int:
+        return self._read(self.contract("distributor").functions.claimed(self._checksum(address)))
+
+    def claim(
+        self,
+        account: str,
+        cumulative_amount: int,
+        proof: Sequence[bytes],
+        *,
+        sender: LocalAccount | None = None,
+    ) -> TxResult:
+        fn = self.contract("distributor").functions.claim(
+            self._checksum(account), cumulative_amount, list(proof)
+        )
+        return self._transact(fn, sender, label="claim")
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _require_dev(self, what: str) -> None:
+        if not self.is_dev_chain:
+            raise ChainError(f"{what} is only possible on a development chain (anvil)")
+
+    @staticmethod
+    def _checksum(address: str) -> str:
+        try:
+            return Web3.to_checksum_address(address)
+        except ValueError:
+            raise ChainError(f"not an Ethereum address: {address!r}") from None
+
+    def _call_node(self, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except requests.exceptions.ConnectionError:
+            raise NodeUnreachable(f"cannot reach the chain node at {self.rpc_url}") from None
+        except requests.exceptions.Timeout:
+            raise NodeUnreachable(f"the chain node at {self.rpc_url} timed out") from None
+        except requests.exceptions.RequestException as exc:
+            # A malformed URL, an HTTP error status, or an answer that is not JSON.
+            raise NodeUnreachable(
+                f"cannot use {self.rpc_url!r} as a chain node: {type(exc).__name__}: {exc}"
+            ) from None
+
+    def _read(self, fn: ContractFunction) -> Any:
+        try:
+            return self._call_node(fn.call)
+        except ContractLogicError as exc:
+            raise TransactionReverted(f"{fn.fn_name} reverted: {_reason(exc)}") from None
+
+    def _require_funds(self, address: str, value: int, gas: int, label: str) -> None:
+        price = self._call_node(lambda: self.w3.eth.gas_price)
+        needed = value + gas * price
+        have = self.balance(address)
+        if have < needed:
+            raise InsufficientFunds(
+                f"{address} has {have / 1e18:.6f} ETH but {label} needs about "
+                f"{needed / 1e18:.6f} ETH (value plus gas)"
+            )
+
+    def deploy_contract(self, abi: list[dict[str, Any]], bytecode: str, *args: Any) -> str:
+        """Deploy one contract from the signer; returns its address."""
+        factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
+        result = self._transact(factory.constructor(*args), None, label="deploy")
+        return str(result.receipt["contractAddress"])
+
+    def _transact(
+        self, fn: Any, sender: LocalAccount | None, *, value: int = 0, label: str
+    ) -> TxResult:
+        account = sender or self.signer
+        if self.balance(account.address) < value:
+            self._require_funds(account.address, value, 0, label)
+        tx_base = {"from": account.address, "value": value, "chainId": self.chain_id}
+        try:
+            gas = self._call_node(lambda: fn.estimate_gas(tx_base, block_identifier="pending"))
+        except ContractLogicError as exc:
+            raise TransactionReverted(f"{label} reverted: {_reason(exc)}") from None
+        except Web3RPCError as exc:
+            raise self._rpc_error(exc, account.address, label) from None
+        gas = int(gas * GAS_MARGIN)
+        self._require_funds(account.address, value, gas, label)
+        try:
+            tx = fn.build_transaction(
+                {
+                    **tx_base,
+                    "gas": gas,
+                    "nonce": self._call_node(
+                        lambda: self.w3.eth.get_transaction_count(account.address, "pending")
+                    ),
+                }
+            )
+            signed = account.sign_transaction(tx)
+            tx_hash = self._call_node(
+                lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            )
+            receipt = self._call_node(
+                lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S)
+            )
+        except ContractLogicError as exc:
+            raise TransactionReverted(f"{label} reverted: {_reason(exc)}") from None
+        except Web3RPCError as exc:
+            raise self._rpc_error(exc, account.address, label) from None
+        except TimeExhausted:
+            raise ChainError(f"{label}: no receipt after {RECEIPT_TIMEOUT_S}s") from None
+        except Web3Exception as exc:
+            raise ChainError(f"{label} failed: {exc}") from None
+        if receipt["status"] != 1:
+            raise TransactionReverted(f"{label} reverted in block {receipt['blockNumber']}")
+        log.debug("%s: gas %s", label, receipt["gasUsed"])
+        return TxResult(
+            "0x" + bytes(tx_hash).hex(),
+            int(receipt["gasUsed"]),
+            int(receipt["blockNumber"]),
+            receipt,
+        )
+
+    def _rpc_error(self, exc: Web3RPCError, address: str, label: str) -> ChainError:
+        message = str(getattr(exc, "message", None) or exc)
+        if "insufficient funds" in message.lower():
+            return InsufficientFunds(f"{address} cannot pay for {label}: {message}")
+        if "revert" in message.lower():
+            return TransactionReverted(f"{label} reverted: {message}")
+        return ChainError(f"{label} failed: {message}")
+
+
+def _reason(exc: ContractLogicError) -> str:
+    message = str(exc.message if getattr(exc, "message", None) else exc)
+    reason = message.removeprefix("execution reverted: ").removeprefix("execution reverted")
+    return reason.strip() or "no reason given"

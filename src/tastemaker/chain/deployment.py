@@ -1,0 +1,117 @@
+"""Deploying the contract set and the deployment record (a JSON file per chain id)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from web3 import Web3
+
+from tastemaker.chain.artifacts import load_artifact
+
+if TYPE_CHECKING:
+    from tastemaker.chain.client import ChainClient
+
+# Record key -> contract name.
+CONTRACT_KEYS = {
+    "token": "TasteToken",
+    "staking": "Staking",
+    "works": "Works",
+    "distributor": "RewardDistributor",
+    "auction": "AuctionHouse",
+}
+
+
+@dataclass(frozen=True)
+class DeployParams:
+    treasury: str
+    token_supply: int = 1_000_000 * 10**18
+    reserve_price: int = 10**16
+    auction_duration: int = 48 * 3600
+    time_buffer: int = 15 * 60
+    min_increment_bps: int = 500
+    distributor_bps: int = 4500
+    operator_bps: int = 1000
+    royalty_bps: int = 500
+    token_name: str = "Taste"
+    token_symbol: str = "TASTE"
+    works_name: str = "Tastemaker Works"
+    works_symbol: str = "WORK"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    deployer: str
+    operator: str
+    treasury: str
+    block: int
+    addresses: dict[str, str]
+    params: dict[str, Any]
+    abis: dict[str, list[dict[str, Any]]] = field(repr=False)
+
+    def abi(self, key: str) -> list[dict[str, Any]]:
+        return self.abis[key]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment | None:
+        try:
+            return cls(**json.loads(path.read_text()))
+        except FileNotFoundError:
+            return None
+
+
+def deploy_contracts(client: ChainClient, params: DeployParams) -> Deployment:
+    """Deploy and wire the five contracts from the client's signer, who becomes owner
+    and operator (Works minter, auction operator, root poster)."""
+    cache = client.chain_dir / "artifacts"
+    art = {key: load_artifact(name, cache) for key, name in CONTRACT_KEYS.items()}
+    me = client.signer.address
+    treasury = Web3.to_checksum_address(params.treasury)
+    start_block = client.block_number()
+
+    def deploy(key: str, *args: Any) -> str:
+        return client.deploy_contract(art[key].abi, art[key].bytecode, *args)
+
+    token = deploy("token", params.token_name, params.token_symbol, params.token_supply, me)
+    staking = deploy("staking", token)
+    works = deploy("works", params.works_name, params.works_symbol, treasury, params.royalty_bps)
+    distributor = deploy("distributor", me)
+    auction = deploy(
+        "auction",
+        works,
+        distributor,
+        treasury,
+        me,
+        params.reserve_price,
+        params.auction_duration,
+        params.time_buffer,
+        params.min_increment_bps,
+        params.distributor_bps,
+        params.operator_bps,
+    )
+    return Deployment(
+        chain_id=client.chain_id,
+        deployer=me,
+        operator=me,
+        treasury=treasury,
+        block=start_block,
+        addresses={
+            "token": token,
+            "staking": staking,
+            "works": works,
+            "distributor": distributor,
+            "auction": auction,
+        },
+        params=asdict(params),
+        abis={key: a.abi for key, a in art.items()},
+    )

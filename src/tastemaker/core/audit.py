@@ -1,0 +1,126 @@
+"""Verify a round from its public record alone.
+
+A record (``tastemaker export``) holds the round's domain, rules, pool, impression
+counts, every signed vote, each voter's final allowance, the published tally and
+the reward epoch. ``verify_record`` checks every signature, recomputes the tally
+and the rewards with the same rules the service used (``core.outcome``), rebuilds
+the Merkle root, and reports each check. Comparing the root with the chain is the
+caller's job (it needs a node); this module does no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tastemaker.core.ballots import BallotError, Vote, VoteDomain, verify_vote
+from tastemaker.core.outcome import reward_epoch, round_outcome
+from tastemaker.core.voting_power import Allowance
+
+RECORD_FORMAT = "tastemaker-round/1"
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class AuditReport:
+    round: int
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def add(self, name: str, ok: bool, detail: str = "") -> None:
+        self.checks.append(Check(name, ok, detail))
+
+
+def _hex32(value: str) -> bytes:
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+class RecordError(ValueError):
+    """The record is not a well-formed round record."""
+
+
+def verify_record(record: dict[str, Any]) -> AuditReport:
+    """Recompute the round from ``record``; every check lands in the report."""
+    if record.get("format") != RECORD_FORMAT:
+        raise RecordError(f"not a {RECORD_FORMAT} record (format: {record.get('format')!r})")
+    try:
+        return _verify(record)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RecordError(f"malformed round record: {exc!r}") from exc
+
+
+def _verify(record: dict[str, Any]) -> AuditReport:
+    number = int(record["round"])
+    report = AuditReport(number)
+    domain = VoteDomain(int(record["domain"]["chainId"]), record["domain"]["verifyingContract"])
+
+    votes, bad = [], []
+    for entry in record["votes"]:
+        try:
+            vote = Vote.from_json(entry["message"])
+            vote_id = verify_vote(vote, domain, entry["signature"])
+            if vote.round != number or "0x" + vote_id.hex() != entry["id"]:
+                raise BallotError("round or id does not match")
+            votes.append(vote)
+        except BallotError as exc:
+            bad.append(f"{entry.get('id', '?')}: {exc}")
+    report.add(
+        "signatures",
+        not bad,
+        f"{len(votes)} signed votes verify" if not bad else "; ".join(bad[:5]),
+    )
+
+    pool = [_hex32(w) for w in record["pool"]]
+    impressions = {_hex32(w): int(n) for w, n in record["impressions"].items()}
+    allowances = {
+        a: Allowance(int(v["vp"]), bool(v["earns_rewards"]))
+        for a, v in record["allowances"].items()
+    }
+    unknown = {v.voter for v in votes} - allowances.keys()
+    report.add(
+        "allowances",
+        not unknown,
+        f"voters without an allowance: {sorted(unknown)}"
+        if unknown
+        else f"{len(allowances)} voters",
+    )
+    for voter in unknown:
+        allowances[voter] = Allowance(0, False)
+
+    outcome = round_outcome(
+        pool, votes, impressions, allowances, int(record["rules"]["prior_exposure"])
+    )
+    published = record["tally"]
+    recomputed = [row.to_json() for row in outcome.tally]
+    report.add(
+        "tally",
+        recomputed == published,
+        f"{len(recomputed)} works ranked" if recomputed == published else "tally differs",
+    )
+    winner = "0x" + outcome.winner.hex() if outcome.winner else None
+    report.add("winner", winner == record.get("winner"), f"winner {winner}")
+
+    rewards = record.get("rewards")
+    if rewards is not None:
+        previous = {a: int(v) for a, v in rewards["previous_cumulative"].items()}
+        epoch = reward_epoch(int(rewards["pool"]), outcome.reward_weights, previous)
+        shares = {a: str(v) for a, v in epoch.shares.items()}
+        report.add(
+            "reward shares",
+            shares == rewards["shares"],
+            f"{len(shares)} voters share {epoch.distributed} wei",
+        )
+        cumulative = {a: str(v) for a, v in epoch.cumulative.items()}
+        report.add("cumulative totals", cumulative == rewards["cumulative"])
+        root = "0x" + epoch.root.hex()
+        report.add("merkle root", root == rewards["root"], root)
+    return report

@@ -1,0 +1,106 @@
+"""The tally: rank a round's pool by exposure-corrected approval.
+
+Rule (documented in docs/tally.md): a work's score is its net VP (up minus down)
+per exposure, shrunk toward zero by a prior number of exposures::
+
+    score = (up_vp - down_vp) / (exposure + prior_exposure)
+    exposure = max(impressions, number of voters)
+
+A work that was shown more collects more votes; dividing by exposure removes
+that "lucky to be shown" advantage, and the prior keeps a work seen by one
+enthusiastic voter from winning on a single vote. Scores are exact fractions, so
+any verifier gets the same ranking. Ties go to the larger raw net VP, then to the
+smaller work hash. Raw net VP (Botto's rule) is reported beside the score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class CountedVote:
+    """A vote as the tally sees it: the latest one of its voter on its work."""
+
+    voter: str
+    work: bytes
+    direction: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class TallyRow:
+    rank: int
+    work: bytes
+    score: Fraction
+    net_vp: int
+    up_vp: int
+    down_vp: int
+    voters: int
+    impressions: int
+    raw_rank: int  # the rank by raw net VP alone
+
+    def to_json(self) -> dict:
+        return {
+            "rank": self.rank,
+            "work": "0x" + self.work.hex(),
+            "score": f"{self.score.numerator}/{self.score.denominator}",
+            "score_float": float(self.score),
+            "net_vp": str(self.net_vp),
+            "up_vp": str(self.up_vp),
+            "down_vp": str(self.down_vp),
+            "voters": self.voters,
+            "impressions": self.impressions,
+            "raw_rank": self.raw_rank,
+        }
+
+
+def tally(
+    pool: Sequence[bytes],
+    votes: Iterable[CountedVote],
+    impressions: Mapping[bytes, int],
+    prior_exposure: int = 5,
+) -> list[TallyRow]:
+    """Every work of the pool ranked, best first; votes for works outside it are ignored."""
+    if prior_exposure < 1:
+        raise ValueError("prior_exposure must be at least 1")
+    in_pool = set(pool)
+    up: dict[bytes, int] = defaultdict(int)
+    down: dict[bytes, int] = defaultdict(int)
+    voters: dict[bytes, set[str]] = defaultdict(set)
+    for vote in votes:
+        if vote.work not in in_pool:
+            continue
+        (up if vote.direction > 0 else down)[vote.work] += vote.amount
+        voters[vote.work].add(vote.voter)
+
+    def score(work: bytes) -> Fraction:
+        exposure = max(impressions.get(work, 0), len(voters[work]))
+        return Fraction(up[work] - down[work], exposure + prior_exposure)
+
+    def net(work: bytes) -> int:
+        return up[work] - down[work]
+
+    works = sorted(in_pool)  # a fixed order first, so ties break by work hash
+    raw_order = sorted(works, key=net, reverse=True)
+    raw_rank = {work: i + 1 for i, work in enumerate(raw_order)}
+    ranked = sorted(works, key=lambda w: (score(w), net(w)), reverse=True)
+    # sorted() is stable, but reverse=True keeps equal keys in their original order,
+    # so equal (score, net) works stay in ascending hash order.
+    return [
+        TallyRow(
+            rank=i + 1,
+            work=work,
+            score=score(work),
+            net_vp=net(work),
+            up_vp=up[work],
+            down_vp=down[work],
+            voters=len(voters[work]),
+            impressions=impressions.get(work, 0),
+            raw_rank=raw_rank[work],
+        )
+        for i, work in enumerate(ranked)
+    ]

@@ -1,0 +1,1 @@
+"""``tastemaker demo``: the whole loop with a simulated community on the embedded default."""

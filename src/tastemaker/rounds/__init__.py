@@ -1,0 +1,1 @@
+"""The service layer: the weekly loop as use cases over the store and the chain."""

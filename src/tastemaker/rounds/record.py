@@ -1,0 +1,146 @@
+"""The public round record: everything needed to check a round without trusting us.
+
+``export_round`` writes what ``tastemaker.core.audit.verify_record`` reads: the
+vote domain, rules, pool, impression counts, every signed vote as received, each
+voter's final allowance, the tally, the winner and the reward epoch with the
+cumulative totals before and after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tastemaker.core.audit import RECORD_FORMAT
+from tastemaker.core.ballots import DOMAIN_NAME, DOMAIN_VERSION
+from tastemaker.core.tally import TallyRow
+from tastemaker.rounds import states
+from tastemaker.rounds.service import RoundError, _latest_cumulative, get_round, stored_outcome
+from tastemaker.store.tables import (
+    AllowanceRecord,
+    Auction,
+    Impression,
+    PoolEntry,
+    Reward,
+    RewardEpoch,
+    TallyRowRecord,
+    VoteRow,
+)
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def export_round(session: Session, number: int) -> dict[str, Any]:
+    round_ = get_round(session, number)
+    if round_.state in (states.OPENING, states.VOTING, states.CLOSING):
+        raise RoundError(f"round {number} is {round_.state}: only closed rounds are exported")
+    pool = session.scalars(
+        select(PoolEntry.work).where(PoolEntry.round == number).order_by(PoolEntry.position)
+    ).all()
+    impressions = session.execute(
+        select(Impression.work, func.count())
+        .where(Impression.round == number)
+        .group_by(Impression.work)
+        .order_by(Impression.work)
+    ).all()
+    votes = session.scalars(
+        select(VoteRow).where(VoteRow.round == number).order_by(VoteRow.received_at, VoteRow.id)
+    ).all()
+    allowances = session.scalars(
+        select(AllowanceRecord).where(AllowanceRecord.round == number)
+    ).all()
+    stored_tally = session.scalars(
+        select(TallyRowRecord).where(TallyRowRecord.round == number).order_by(TallyRowRecord.rank)
+    ).all()
+    record: dict[str, Any] = {
+        "format": RECORD_FORMAT,
+        "round": number,
+        "domain": {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": round_.chain_id,
+            "verifyingContract": round_.verifying_contract,
+        },
+        "rules": round_.rules,
+        "window": {
+            "opens_at": round_.opens_at.isoformat(),
+            "closes_at": round_.closes_at.isoformat(),
+            "open_block": round_.open_block,
+            "close_block": round_.close_block,
+        },
+        "pool": [_hex(w) for w in pool],
+        "impressions": {_hex(w): n for w, n in impressions},
+        "allowances": {
+            a.member: {
+                "min_stake": str(a.min_stake),
+                "vp": str(a.vp),
+                "earns_rewards": a.earns_rewards,
+            }
+            for a in allowances
+        },
+        "votes": [
+            {
+                "id": _hex(v.id),
+                "message": {
+                    "voter": v.voter,
+                    "round": v.round,
+                    "work": _hex(v.work),
+                    "direction": v.direction,
+                    "amount": str(v.amount),
+                    "nonce": v.nonce,
+                },
+                "signature": v.signature,
+            }
+            for v in votes
+        ],
+        "tally": [_stored_row(r).to_json() for r in stored_tally],
+        "winner": _hex(round_.winner) if round_.winner else None,
+        "token_id": round_.token_id,
+    }
+    auction = session.get(Auction, number)
+    if auction is not None:
+        record["auction"] = {
+            "token_id": auction.token_id,
+            "state": auction.state,
+            "winner": auction.winner,
+            "amount": str(auction.amount or 0),
+            "voter_pool": str(auction.voter_pool or 0),
+        }
+    epoch = session.scalar(select(RewardEpoch).where(RewardEpoch.round == number))
+    if epoch is not None:
+        shares = session.scalars(select(Reward).where(Reward.epoch == epoch.epoch)).all()
+        previous = _latest_cumulative(session, before_epoch=epoch.epoch)
+        after = _latest_cumulative(session, before_epoch=epoch.epoch + 1)
+        record["rewards"] = {
+            "epoch": epoch.epoch,
+            "pool": str(epoch.pool),
+            "previous_cumulative": {a: str(v) for a, v in sorted(previous.items())},
+            "shares": {r.account: str(r.amount) for r in sorted(shares, key=lambda r: r.account)},
+            "cumulative": {a: str(v) for a, v in sorted(after.items())},
+            "root": _hex(epoch.root),
+            "posted": epoch.posted,
+        }
+    # The stored tally must be what the stored votes give: say so now, not at audit time.
+    if [r.to_json() for r in stored_outcome(session, round_).tally] != record["tally"]:
+        raise RoundError(f"round {number}: the stored tally does not match its votes")
+    return record
+
+
+def _stored_row(row: TallyRowRecord) -> TallyRow:
+    from fractions import Fraction
+
+    return TallyRow(
+        rank=row.rank,
+        work=row.work,
+        score=Fraction(int(row.score_num), int(row.score_den)),
+        net_vp=int(row.net_vp),
+        up_vp=row.up_vp,
+        down_vp=row.down_vp,
+        voters=row.voters,
+        impressions=row.impressions,
+        raw_rank=row.raw_rank,
+    )

@@ -1,0 +1,105 @@
+import copy
+
+import pytest
+from eth_account import Account
+
+from tastemaker.core.audit import RECORD_FORMAT, RecordError, verify_record
+from tastemaker.core.ballots import Vote, VoteDomain, sign_vote
+from tastemaker.core.outcome import reward_epoch, round_outcome
+from tastemaker.core.voting_power import Allowance
+
+KEYS = ["0x" + f"{i:02x}" * 32 for i in range(1, 4)]
+ADDR = [Account.from_key(k).address for k in KEYS]
+DOMAIN = VoteDomain(31337, "0x" + "ab" * 20)
+W = [bytes([i]) * 32 for i in range(1, 4)]
+
+
+def _record() -> dict:
+    plan = [(0, W[0], 1, 40, 1), (0, W[1], -1, 20, 2), (1, W[0], 1, 30, 1), (2, W[2], 1, 90, 1)]
+    entries, votes = [], []
+    for who, work, direction, amount, nonce in plan:
+        vote = Vote(ADDR[who], 4, work, direction, amount, nonce)
+        votes.append(vote)
+        entries.append(
+            {
+                "id": "0x" + vote.digest(DOMAIN).hex(),
+                "message": vote.message_json(),
+                "signature": "0x" + sign_vote(vote, DOMAIN, KEYS[who]).hex(),
+            }
+        )
+    allowances = {
+        ADDR[0]: Allowance(100, True),
+        ADDR[1]: Allowance(100, True),
+        ADDR[2]: Allowance(100, False),
+    }
+    impressions = {W[0]: 12, W[1]: 8, W[2]: 40}
+    outcome = round_outcome(W, votes, impressions, allowances, prior_exposure=5)
+    epoch = reward_epoch(10**18, outcome.reward_weights, {ADDR[0]: 5})
+    return {
+        "format": RECORD_FORMAT,
+        "round": 4,
+        "domain": DOMAIN.to_json(),
+        "rules": {"prior_exposure": 5},
+        "pool": ["0x" + w.hex() for w in W],
+        "impressions": {"0x" + w.hex(): n for w, n in impressions.items()},
+        "allowances": {
+            a: {"vp": str(v.vp), "earns_rewards": v.earns_rewards} for a, v in allowances.items()
+        },
+        "votes": entries,
+        "tally": [row.to_json() for row in outcome.tally],
+        "winner": "0x" + outcome.winner.hex(),
+        "rewards": {
+            "pool": str(10**18),
+            "previous_cumulative": {ADDR[0]: "5"},
+            "shares": {a: str(v) for a, v in epoch.shares.items()},
+            "cumulative": {a: str(v) for a, v in epoch.cumulative.items()},
+            "root": "0x" + epoch.root.hex(),
+        },
+    }
+
+
+def test_an_honest_record_verifies() -> None:
+    record = _record()
+    report = verify_record(record)
+    assert report.ok, report.checks
+    assert record["winner"] == "0x" + W[0].hex()  # 70 VP over 12 views beats 90 over 40
+    # A spent 60 VP, B 30, C's stake does not earn: 2/3 and 1/3, the odd wei to A
+    assert record["rewards"]["shares"] == {
+        ADDR[0]: "666666666666666667",
+        ADDR[1]: "333333333333333333",
+    }
+
+
+def _failed(record) -> set[str]:
+    return {c.name for c in verify_record(record).checks if not c.ok}
+
+
+def test_tampering_is_caught_where_it_happens() -> None:
+    forged = _record()
+    forged["votes"][3]["message"]["amount"] = "95"
+    assert "signatures" in _failed(forged)
+
+    inflated = _record()
+    inflated["impressions"]["0x" + W[0].hex()] = 400
+    assert {"tally", "winner"} <= _failed(inflated)
+
+    greedy = _record()
+    greedy["rewards"]["shares"][ADDR[1]] = str(5 * 10**17)
+    assert _failed(greedy) == {"reward shares"}
+
+    rerooted = _record()
+    rerooted["rewards"]["root"] = "0x" + "00" * 32
+    assert _failed(rerooted) == {"merkle root"}
+
+    dropped = _record()
+    del dropped["allowances"][ADDR[1]]
+    assert "allowances" in _failed(dropped)
+
+
+def test_malformed_records_are_refused() -> None:
+    with pytest.raises(RecordError, match="not a tastemaker-round/1 record"):
+        verify_record({"format": "other"})
+    broken = copy.deepcopy(_record())
+    del broken["pool"]
+    with pytest.raises(RecordError, match="malformed round record"):
+        verify_record(broken)
