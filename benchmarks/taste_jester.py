@@ -33,15 +33,10 @@ from tastemaker.taste.cache import FeatureCache
 from tastemaker.taste.data import Items, Votes
 from tastemaker.taste.embed_text import TextEmbedder
 from tastemaker.taste.metrics import per_member_auc, pooled_auc
-from tastemaker.taste.model import TasteModel
+from tastemaker.taste.model import VALIDATED_SETTINGS, TasteModel
 
 REVEALED = 10
-MODEL_SETTINGS = {
-    "n_factors": 4,
-    "reg_member": 30.0,
-    "reg_item": 30.0,
-    "max_iter": 200,
-}
+MODEL_SETTINGS = VALIDATED_SETTINGS
 
 
 def votes_of(frame: pd.DataFrame) -> Votes:

@@ -60,7 +60,7 @@ def test_image_embedder_caches_by_content_id(tmp_path) -> None:
     cache = FeatureCache(tmp_path / "features")
     embedder = ImageEmbedder(cache)
     first = embedder.embed(["cid-a"], [_gradient()])
-    assert (tmp_path / "features" / "aesthetics-v1" / "cid-a.npy").exists()
+    assert (tmp_path / "features" / "aesthetics-v2" / "cid-a.npy").exists()
     # The cache answers by id, without looking at the pixels again.
     again = embedder.embed(["cid-a"], [np.zeros((64, 64, 3), np.uint8)])
     np.testing.assert_allclose(first, again, rtol=1e-6)

@@ -18,7 +18,7 @@ from tastemaker.settings import get_settings
 from tastemaker.store.media import cid_for_bytes
 from tastemaker.taste.cache import FeatureCache
 from tastemaker.taste.embed_image import ImageEmbedder
-from tastemaker.taste.model import TasteModel
+from tastemaker.taste.model import VALIDATED_SETTINGS, TasteModel
 from tastemaker.taste.tables import check_known_items, read_items, read_query, read_votes
 
 taste_app = typer.Typer(help="Learn taste from votes and predict approval.", no_args_is_help=True)
@@ -76,8 +76,12 @@ def predict(
     train: Path = typer.Option(..., "--train", help="VOTES.csv: member_id,item_id,vote[,weight]"),
     query: Path = typer.Option(..., "--query", help="QUERY.csv: member_id,item_id"),
     out: Path = typer.Option(..., "--out", help="PRED.csv to write: member_id,item_id,p_up"),
-    factors: int = typer.Option(8, min=0, max=256, help="Personal-taste factors per member."),
-    max_iter: int = typer.Option(200, min=1, help="Optimiser iterations for the fit."),
+    factors: int = typer.Option(
+        VALIDATED_SETTINGS["n_factors"], min=0, max=256, help="Personal-taste factors per member."
+    ),
+    max_iter: int = typer.Option(
+        VALIDATED_SETTINGS["max_iter"], min=1, help="Optimiser iterations for the fit."
+    ),
     seed: int = typer.Option(0, help="Random seed of the factor initialisation."),
 ) -> None:
     """Fit the taste model on VOTES.csv and write P(up) for every QUERY.csv row."""
@@ -96,7 +100,8 @@ def predict(
         check_known_items(item_table, queries["item_id"].to_numpy(), "query", query)
 
         fitting = progress.add_task("fitting taste model", total=max_iter)
-        model = TasteModel(n_factors=factors, max_iter=max_iter, random_state=seed)
+        settings = {**VALIDATED_SETTINGS, "n_factors": factors, "max_iter": max_iter}
+        model = TasteModel(**settings, random_state=seed)
         model.fit(votes, item_table, progress=lambda k, n: progress.update(fitting, completed=k))
         progress.update(fitting, total=model.n_iter_, completed=model.n_iter_)
 

@@ -2,7 +2,8 @@
 
 Every image is first resized to ``ANALYSIS_SIZE`` so features do not depend on the
 render size. The vector (``FEATURE_NAMES``) covers colour statistics and palette,
-contrast, edges, symmetry, the spatial-frequency profile and compressibility.
+contrast, edges, symmetry, the spatial-frequency profile, compressibility and a coarse
+colour layout.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from PIL import Image, UnidentifiedImageError
 from tastemaker.errors import MediaError
 from tastemaker.taste.cache import FeatureCache
 
-NAME = "aesthetics-v1"
+NAME = "aesthetics-v2"
 ANALYSIS_SIZE = 64
 _HUE_BINS = 8
 _FREQ_BANDS = 6
 _ORIENT_BINS = 4
+_LAYOUT = 3  # colour layout: mean opponent colour in a 3 x 3 grid
 
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"rgb_mean_{c}" for c in "rgb"),
@@ -46,6 +48,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"freq_band_{k}" for k in range(_FREQ_BANDS)),
     "freq_slope",
     "compress_ratio",
+    *(f"layout_{c}_{k}" for c in ("lum", "rg", "yb") for k in range(_LAYOUT * _LAYOUT)),
 )
 DIM = len(FEATURE_NAMES)
 
@@ -165,6 +168,14 @@ def _compressibility(rgb: np.ndarray) -> float:
     return len(zlib.compress(raw, 6)) / len(raw)
 
 
+def _layout(rgb: np.ndarray) -> list[float]:
+    """Where the light and the colours sit: opponent channels averaged over a coarse grid."""
+    opp = rgb @ np.array([[1 / 3, 0.5, 0.25], [1 / 3, -0.5, 0.25], [1 / 3, 0.0, -0.5]])
+    n = rgb.shape[0] // _LAYOUT * _LAYOUT
+    cells = opp[:n, :n].reshape(_LAYOUT, n // _LAYOUT, _LAYOUT, n // _LAYOUT, 3).mean((1, 3))
+    return cells.transpose(2, 0, 1).ravel().tolist()
+
+
 def image_features(image: np.ndarray) -> np.ndarray:
     """The ``DIM`` aesthetic features of an RGB uint8 image of any size."""
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
@@ -178,6 +189,7 @@ def image_features(image: np.ndarray) -> np.ndarray:
         *_symmetry(rgb),
         *_frequency(lum),
         _compressibility(rgb),
+        *_layout(rgb),
     ]
     return np.asarray(vector, dtype=np.float64)
 

@@ -34,6 +34,14 @@ from tastemaker.errors import UsageError
 from tastemaker.taste.data import Items, Votes
 from tastemaker.taste.newton import map_newton
 
+# Settings validated on held-out Jester votes (benchmarks/taste_jester.py); the CLI uses them.
+VALIDATED_SETTINGS: dict[str, float | int] = {
+    "n_factors": 4,
+    "reg_member": 30.0,
+    "reg_item": 30.0,
+    "max_iter": 200,
+}
+
 _MODEL_FILE = "model.npz"
 _CARD_FILE = "model.json"
 _BLOCKS = ("b", "bm", "U", "d", "E", "w", "W", "v0")
