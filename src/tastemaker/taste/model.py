@@ -79,7 +79,7 @@ class TasteModel:
         reg_item: float = 5.0,
         use_content: bool = True,
         max_iter: int = 300,
-        partial_max_iter: int = 60,
+        partial_max_iter: int = 8,  # Newton steps per fold-in (each step is exact, batched)
         tol: float = 1e-7,
         random_state: int = 0,
     ) -> None:
@@ -156,7 +156,7 @@ class TasteModel:
         blocks = tuple(b for b in _BLOCKS if b not in ("w", "W"))
         total = self.max_iter + (self.max_iter // 2 if self.use_content else 0)
 
-        def stage_two(k: int, _: int) -> None:
+        def stage_three(k: int, _: int) -> None:
             if progress is not None:
                 progress(self.max_iter + k, total)
 
@@ -165,7 +165,7 @@ class TasteModel:
         )
         if self.use_content:
             self._fit_content_maps()
-            self.n_iter_ += self._optimise(blocks, self.max_iter // 2, stage_two)
+            self.n_iter_ += self._optimise(blocks, self.max_iter // 2, stage_three)
         self._set_member_prior()
         self._finish(started)
         return self
@@ -222,6 +222,7 @@ class TasteModel:
             theta0,
             self.member_prior_mean_,
             self.member_prior_prec_,
+            n_iter=self.partial_max_iter,
         )
         p["bm"][members] = theta[:, 0]
         p["U"][members] = theta[:, 1:]
@@ -244,6 +245,7 @@ class TasteModel:
             p["d"][items][:, None],
             np.zeros(1),
             np.array([[self.reg_item_bias]]),
+            n_iter=self.partial_max_iter,
         )
         p["d"][items] = theta[:, 0]
 
