@@ -6,11 +6,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tastemaker.chain.client import ChainClient, dev_account
-from tastemaker.chain.deployment import DeployParams
-from tastemaker.chain.node import EmbeddedNode, install_anvil
-from tastemaker.chain.settings import ChainSettings
 from tastemaker.cli import app
+
+# web3 takes about a second to import: the commands import the chain code when they
+# run, so `tastemaker --help` and unrelated commands stay quick.
 
 chain_app = typer.Typer(help="On-chain rails: deploy contracts, show chain status.")
 app.add_typer(chain_app, name="chain")
@@ -26,6 +25,10 @@ def deploy(
     force: bool = typer.Option(False, "--force", help="Deploy a new set even if one is recorded."),
 ) -> None:
     """Deploy TasteToken, Staking, Works, RewardDistributor and AuctionHouse."""
+    from tastemaker.chain.client import ChainClient, dev_account
+    from tastemaker.chain.deployment import DeployParams
+    from tastemaker.chain.settings import ChainSettings
+
     settings = ChainSettings()
     with ChainClient.connect(settings) as client:
         treasury = settings.treasury or (
@@ -52,6 +55,9 @@ def deploy(
 @chain_app.command()
 def status() -> None:
     """Show the chain, the deployed addresses, and the main balances."""
+    from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.settings import ChainSettings
+
     settings = ChainSettings()
     with ChainClient.connect(settings) as client:
         kind = "embedded (anvil)" if client.is_dev_chain else "JSON-RPC"
@@ -83,6 +89,9 @@ def status() -> None:
 @chain_app.command("install-node")
 def install_node() -> None:
     """Install the embedded chain's anvil binary (npm) under the state folder."""
+    from tastemaker.chain.node import install_anvil
+    from tastemaker.chain.settings import ChainSettings
+
     settings = ChainSettings()
     with console.status("installing anvil with npm"):
         binary = install_anvil(settings.chain_dir / "node")
@@ -92,6 +101,9 @@ def install_node() -> None:
 @chain_app.command()
 def stop() -> None:
     """Stop the embedded chain of this home if a node is still running (its state is saved)."""
+    from tastemaker.chain.node import EmbeddedNode
+    from tastemaker.chain.settings import ChainSettings
+
     settings = ChainSettings()
     node = EmbeddedNode(settings.chain_dir, settings.anvil, settings.embedded_chain_id)
     stopped = node.stop_running()

@@ -410,6 +410,17 @@ def _undistributed(session: Session) -> int:
     return received - given
 
 
+def _voter_pool(chain: ChainClient, token_id: int, amount: int, since_block: int) -> int:
+    """What the auction house sent the distributor, from its settlement event."""
+    auction = chain.contract("auction")
+    for log in auction.events.AuctionSettled().get_logs(
+        from_block=since_block, argument_filters={"token_id": token_id}
+    ):
+        return int(log["args"]["to_distributor"])
+    # No event found (a node that prunes logs): the contract's rule with its current share.
+    return share_of(amount, int(auction.functions.distributor_bps().call()))
+
+
 def settle_round(ctx: RoundContext, number: int) -> str:
     """Settle the auction, split the voters' pool, post the cumulative root."""
     with ctx.db.unit_of_work() as session:
@@ -431,12 +442,12 @@ def settle_round(ctx: RoundContext, number: int) -> str:
             ctx.chain.settle(token_id)
             ctx.checkpoint("auction_settled")
             auction = ctx.chain.auction(token_id)
-        voters_bps = int(ctx.chain.deployment.params["distributor_bps"])
         with ctx.db.unit_of_work() as session:
             row = session.get(Auction, number)
             assert row is not None
             row.state, row.winner, row.amount = "settled", auction.bidder, auction.amount
-            row.voter_pool = share_of(auction.amount, voters_bps)
+            since = get_round(session, number).close_block or 0
+            row.voter_pool = _voter_pool(ctx.chain, token_id, auction.amount, since)
             get_round(session, number).state = states.SETTLING
 
     with ctx.db.unit_of_work() as session:
