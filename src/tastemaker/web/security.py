@@ -44,10 +44,6 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, by header or by counting."""
 
@@ -63,28 +59,35 @@ class BodyLimit:
             await _problem(send, 413, "body_too_large", self._detail(), scope["path"])
             return
         seen = 0
-        started = False
+        started = refused = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
+                if seen > self.limit and not started:
+                    # Answer now, then tell the app the client has gone so it stops.
+                    refused = True
+                    await _problem(send, 413, "body_too_large", self._detail(), scope["path"])
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # our 413 has gone out; whatever the app says after is dropped
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, counted, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _problem(send, 413, "body_too_large", self._detail(), scope["path"])
+            await self.app(scope, counted, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
     def _detail(self) -> str:
         return f"request body is larger than {self.limit} bytes"
