@@ -106,7 +106,11 @@ def svg_plot(
     pad = 28
     values = [v for series in lines.values() for v in series if v is not None]
     top = max([abs(v) for v in values] + [0.01])
-    xs = {r: pad + (width - 2 * pad) * (i / max(len(rounds) - 1, 1)) for i, r in enumerate(rounds)}
+    span = width - 2 * pad
+    xs = {
+        r: pad + (span * i / (len(rounds) - 1) if len(rounds) > 1 else span / 2)
+        for i, r in enumerate(rounds)
+    }
 
     def y(v: float) -> float:
         return height / 2 - (height / 2 - pad) * (v / top)
@@ -116,21 +120,26 @@ def svg_plot(
         f'role="img" aria-label="{escape(title)}" class="plot">',
         f'<text x="{pad}" y="16" class="plot-title">{escape(title)}</text>',
         f'<line x1="{pad}" x2="{width - pad}" y1="{y(0):.1f}" y2="{y(0):.1f}" class="axis"/>',
+        f'<text x="4" y="{y(0) + 3:.1f}" class="tick">0</text>',
     ]
     for r, x in xs.items():
-        parts.append(f'<text x="{x:.1f}" y="{height - 6}" class="tick">{r}</text>')
-    for (name, series), colour in zip(lines.items(), colours, strict=False):
+        parts.append(f'<text x="{x:.1f}" y="{height - 6}" class="tick">round {r}</text>')
+    for index, ((name, series), colour) in enumerate(zip(lines.items(), colours, strict=False)):
+        dash = ' stroke-dasharray="5 3"' if index else ""
         points = [(xs[r], y(v)) for r, v in zip(rounds, series, strict=True) if v is not None]
+        legend_x = width - pad - 80 * (len(lines) - index)
+        parts.append(
+            f'<line x1="{legend_x}" x2="{legend_x + 16}" y1="12" y2="12" stroke="{colour}" '
+            f'stroke-width="2"{dash}/><text x="{legend_x + 20}" y="16" class="legend">'
+            f"{escape(name)}</text>"
+        )
         if not points:
             continue
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for px, py in points:
-            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"/>')
-        lx, ly = points[-1]
         parts.append(
-            f'<text x="{min(lx + 4, width - pad):.1f}" y="{ly - 4:.1f}" fill="{colour}" '
-            f'class="legend">{escape(name)}</text>'
+            f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
         )
+        for px, py in points:
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{4 - index}" fill="{colour}"/>')
     parts.append("</svg>")
     return "".join(parts)
