@@ -117,45 +117,71 @@ class NextWork:
 def next_work(session: Session, number: int, member: str, now: datetime) -> NextWork:
     """The curation policy of the vote page: a work this member has not been shown
     yet, the least-shown one overall first (evening out exposure), then pool order;
-    once every work has been shown, works they have not voted on. Records the
-    impression of the work it returns."""
+    once every work has been shown, one they have not voted on. Records the
+    impression of the work it returns. The database picks the work (LIMIT 1): no
+    pool-sized list is loaded per request."""
     total = pool_size(session, number)
-    shown = set(
-        session.scalars(
-            select(Impression.work).where(Impression.round == number, Impression.member == member)
+    seen = (
+        session.scalar(
+            select(func.count())
+            .select_from(Impression)
+            .where(Impression.round == number, Impression.member == member)
         )
+        or 0
     )
-    exposure = (
+    # One pass over the round's impressions (an index on impressions(round, work)
+    # would let this scale past ~10^5 impressions a round; see docs/web.md).
+    counts = (
         select(Impression.work, func.count().label("n"))
         .where(Impression.round == number)
         .group_by(Impression.work)
         .subquery()
     )
-    candidates = session.execute(
-        select(Work, func.coalesce(exposure.c.n, 0))
+    exposure = func.coalesce(counts.c.n, 0)
+    shown_to_member = (
+        select(Impression.id)
+        .where(
+            Impression.round == number,
+            Impression.member == member,
+            Impression.work == PoolEntry.work,
+        )
+        .correlate(PoolEntry)
+        .exists()
+    )
+    choice = session.scalar(
+        select(Work)
         .join(PoolEntry, PoolEntry.work == Work.content_hash)
-        .outerjoin(exposure, exposure.c.work == Work.content_hash)
-        .where(PoolEntry.round == number)
-        .order_by(func.coalesce(exposure.c.n, 0), PoolEntry.position)
-    ).all()
-    fresh = [w for w, _ in candidates if w.content_hash not in shown]
-    if fresh:
-        choice = fresh[0]
+        .outerjoin(counts, counts.c.work == PoolEntry.work)
+        .where(PoolEntry.round == number, ~shown_to_member)
+        .order_by(exposure, PoolEntry.position)
+        .limit(1)
+    )
+    if choice is not None:
         try:
             with session.begin_nested():
                 session.add(Impression(round=number, member=member, work=choice.content_hash))
         except IntegrityError:  # the same member's other tab recorded it first
             pass
-        return NextWork(choice, len(shown) + 1, total)
-    voted = set(
-        session.scalars(
-            select(VoteRow.work).where(
-                VoteRow.round == number, VoteRow.voter == member, VoteRow.current.is_(True)
-            )
+        return NextWork(choice, seen + 1, total)
+    voted_by_member = (
+        select(VoteRow.id)
+        .where(
+            VoteRow.round == number,
+            VoteRow.voter == member,
+            VoteRow.work == PoolEntry.work,
+            VoteRow.current.is_(True),
         )
+        .correlate(PoolEntry)
+        .exists()
     )
-    unvoted = [w for w, _ in candidates if w.content_hash not in voted]
-    return NextWork(unvoted[0] if unvoted else None, len(shown), total)
+    unvoted = session.scalar(
+        select(Work)
+        .join(PoolEntry, PoolEntry.work == Work.content_hash)
+        .where(PoolEntry.round == number, ~voted_by_member)
+        .order_by(PoolEntry.position)
+        .limit(1)
+    )
+    return NextWork(unvoted, seen, total)
 
 
 def member_votes(session: Session, number: int, member: str) -> dict[bytes, VoteRow]:

@@ -84,9 +84,9 @@ def next_work(ctx: Ctx, session: Db, number: int, member: Member) -> dict[str, A
         raise Problem(409, "round_closed", f"round {number} is not open for voting")
     chosen = queries.next_work(session, number, member, ctx.now())
     session.commit()
-    spent = queries.spent(session, number, member)
-    vp = ctx.allowance_of(member).vp
     mine = queries.member_votes(session, number, member)
+    spent = sum(v.amount for v in mine.values())
+    vp = ctx.allowance_of(member).vp
     body: dict[str, Any] = {
         "round": number,
         "seen": chosen.seen,
