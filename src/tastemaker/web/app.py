@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.pool import QueuePool
 
 from tastemaker.rounds.service import RoundContext
 from tastemaker.web import pages, problems
@@ -20,6 +23,19 @@ from tastemaker.web.settings import WebSettings
 HERE = Path(__file__).parent
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes run on AnyIO's worker threads (40 by default). More threads than
+    # database connections only makes requests wait on the pool, where a 30 s
+    # checkout timeout turns load into errors; waiting for a thread is fair and free.
+    pool = app.state.web.rounds.db.engine.pool
+    if isinstance(pool, QueuePool):
+        limiter = to_thread.current_default_thread_limiter()
+        connections = pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
+        limiter.total_tokens = max(4, min(limiter.total_tokens, connections))
+    yield
+
+
 def create_app(
     rounds: RoundContext,
     settings: WebSettings | None = None,
@@ -30,6 +46,7 @@ def create_app(
     web = WebContext(rounds, settings, load_secret(settings, rounds.home), now)
     create_tables(rounds.db.engine)
     app = FastAPI(
+        lifespan=_lifespan,
         title="Tastemaker",
         summary="Vote on works, watch rounds, bid, claim rewards, see the taste model.",
         version="1",

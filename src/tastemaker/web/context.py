@@ -14,7 +14,7 @@ from tastemaker.core.voting_power import Allowance, allowance
 from tastemaker.rounds.service import RoundContext
 from tastemaker.web.settings import WebSettings
 
-STAKE_CACHE_SECONDS = 5.0
+STAKE_CACHE_SECONDS = 60.0
 
 
 def utcnow() -> datetime:
@@ -47,9 +47,11 @@ class WebContext:
         return self.rounds.chain.chain_id
 
     def staked(self, address: str) -> int:
-        """A member's stake now, cached a few seconds: every vote needs it, and a
-        node round trip per vote would dominate intake (the tally re-reads the
-        minimum stake over the round's blocks at close, so this only gates intake)."""
+        """A member's stake now, cached for a minute: every vote and every shown work
+        needs it, and a node round trip each time was most of the server's time under
+        load (benchmarks/web_load.py). Safe to cache: this only gates intake; at close
+        the tally reads the *minimum* stake over the round's blocks and scales down
+        the votes of anyone who spent more than that."""
         with self._lock:
             hit = self._stakes.get(address)
             if hit is not None and time.monotonic() - hit[0] < STAKE_CACHE_SECONDS:

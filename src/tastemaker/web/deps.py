@@ -17,7 +17,11 @@ from tastemaker.web.problems import Problem
 MAX_PAGE = 100
 
 
-def web_context(request: Request) -> WebContext:
+# Dependencies that do no I/O are ``async def``: FastAPI runs sync ones on a worker
+# thread each, and the thread hops cost more than the work.
+
+
+async def web_context(request: Request) -> WebContext:
     return request.app.state.web
 
 
@@ -26,14 +30,14 @@ def unit_of_work(ctx: Annotated[WebContext, Depends(web_context)]) -> Iterator[S
         yield session
 
 
-def optional_member(
+async def optional_member(
     request: Request, ctx: Annotated[WebContext, Depends(web_context)]
 ) -> str | None:
     sessions: Sessions = request.app.state.sessions
     return sessions.member(request, ctx.chain_id)
 
 
-def required_member(member: Annotated[str | None, Depends(optional_member)]) -> str:
+async def required_member(member: Annotated[str | None, Depends(optional_member)]) -> str:
     if member is None:
         raise Problem(401, "not_signed_in", "sign in with your wallet first")
     return member
@@ -50,7 +54,7 @@ class PageParams(BaseModel):
     limit: int
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 50,
     cursor: Annotated[
         str | None, Query(max_length=20, description="`next_cursor` of the previous page.")

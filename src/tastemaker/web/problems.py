@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tastemaker.chain.errors import ChainError, TransactionReverted
@@ -92,6 +93,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TransactionReverted)
     async def _reverted(request: Request, exc: TransactionReverted) -> JSONResponse:
         return problem_response(request, 409, "transaction_reverted", str(exc))
+
+    @app.exception_handler(SATimeoutError)
+    async def _busy(request: Request, exc: SATimeoutError) -> JSONResponse:
+        response = problem_response(
+            request, 503, "busy", "the server is busy: try again in a moment"
+        )
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:

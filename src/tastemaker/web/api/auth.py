@@ -85,7 +85,9 @@ def verify(request: Request, response: Response, ctx: Ctx, body: VerifyRequest) 
     store.consume(parsed.nonce, now)  # last: a refused message does not burn the nonce
     sessions: Sessions = request.app.state.sessions
     sessions.start(response, parsed.address, ctx.chain_id)
-    return {"address": parsed.address, "chain_id": ctx.chain_id}
+    # Every page a member opens next needs their VP: read the stake once, now.
+    grant = ctx.allowance_of(parsed.address)
+    return {"address": parsed.address, "chain_id": ctx.chain_id, "vp": str(grant.vp)}
 
 
 @router.get("/session", summary="Who is signed in")

@@ -79,14 +79,14 @@ def standings(ctx: Ctx, session: Db, number: int, paging: Paging) -> dict[str, A
     summary="The next work to show the signed-in member (records the impression)",
 )
 def next_work(ctx: Ctx, session: Db, number: int, member: Member) -> dict[str, Any]:
+    vp = ctx.allowance_of(member).vp  # before the database work (see api/votes.py)
     round_ = _round(session, number)
     if round_.state != states.VOTING:
         raise Problem(409, "round_closed", f"round {number} is not open for voting")
-    chosen = queries.next_work(session, number, member, ctx.now())
-    session.commit()
     mine = queries.member_votes(session, number, member)
     spent = sum(v.amount for v in mine.values())
-    vp = ctx.allowance_of(member).vp
+    chosen = queries.next_work(session, number, member, ctx.now())
+    session.commit()
     body: dict[str, Any] = {
         "round": number,
         "seen": chosen.seen,

@@ -71,12 +71,11 @@ def cast(ctx: Ctx, session: Db, member: Member, body: SignedVote) -> dict[str, A
         raise Problem(
             403, "not_your_vote", f"you are signed in as {member}; this vote is for {voter}"
         )
+    # Read the stake before the database work: on SQLite, intake holds the write
+    # lock from its first insert, and a node round trip must not happen under it.
+    grant = ctx.allowance_of(member)
     receipt = cast_vote(
-        session,
-        body.message.model_dump(),
-        body.signature,
-        lambda address, _round: ctx.allowance_of(address),
-        now=ctx.now(),
+        session, body.message.model_dump(), body.signature, lambda *_: grant, now=ctx.now()
     )
     session.commit()  # stored before we say yes, not after the response is sent
     return {
