@@ -55,7 +55,7 @@ class Site:
         self.ctx.chain.close()
 
 
-def build_site(home: Path, **web: Any) -> Site:
+def build_site(home: Path, image_size: int = 32, **web: Any) -> Site:
     chain = ChainClient.connect(ChainSettings(home=home))
     chain.deploy(
         DeployParams(treasury=dev_account(9).address, auction_duration=3600, time_buffer=60)
@@ -69,7 +69,7 @@ def build_site(home: Path, **web: Any) -> Site:
         chain=chain,
         media=MediaStore(home / "media"),
         settings=RoundSettings(
-            candidates=16, new_works=8, pool_size=12, image_size=32, voting_seconds=3600
+            candidates=16, new_works=8, pool_size=12, image_size=image_size, voting_seconds=3600
         ),
         curator=RandomCurator(),
         home=home,

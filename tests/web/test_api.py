@@ -143,3 +143,85 @@ def test_pages_render(site, client) -> None:
         assert response.status_code == 200, path
         assert "<main>" in response.text
     assert client.get("/", follow_redirects=False).headers["location"] == "/round"
+
+
+def test_lineage_names_the_parent_genomes_and_their_works(site, client) -> None:
+    from tastemaker.store.tables import GenomeRow, Work
+
+    pool = client.get(f"/api/rounds/{site.round}/pool", params={"limit": 2}).json()["items"]
+    parent = pool[0]
+    with site.ctx.db.unit_of_work() as session:
+        session.add(
+            GenomeRow(
+                id="c" * 64,
+                engine="cppn",
+                engine_version="1",
+                data={},
+                parents=[parent["genome_id"]],
+            )
+        )
+        session.flush()
+        session.add(
+            Work(
+                content_hash=b"\xcc" * 32,
+                cid="bafy-child",
+                genome_id="c" * 64,
+                size=1,
+                round_created=site.round,
+            )
+        )
+    child = client.get("/api/works/0x" + "cc" * 32).json()
+    assert child["lineage"] == [
+        {
+            "genome_id": parent["genome_id"],
+            "works": [
+                {
+                    k: parent[k]
+                    for k in (
+                        "content_hash",
+                        "cid",
+                        "genome_id",
+                        "size",
+                        "round_created",
+                        "image_url",
+                    )
+                }
+            ],
+        }
+    ]
+
+
+def test_a_dev_wallet_signs_in_and_votes_through_its_rpc(site, client) -> None:
+    """The DEV wallet answers the same EIP-1193 requests the page sends a browser wallet."""
+    index = 2  # staked by the fixture: site.members[2] is dev_account(2)
+
+    def rpc(method: str, params: list) -> object:
+        answer = client.post(
+            f"/api/dev/wallets/{index}/rpc", json={"method": method, "params": params}
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["result"]
+
+    (address,) = rpc("eth_requestAccounts", [])
+    message = client.post("/api/auth/message", json={"address": address}).json()["message"]
+    signature = rpc("personal_sign", ["0x" + message.encode().hex(), address])
+    assert (
+        client.post(
+            "/api/auth/verify", json={"message": message, "signature": signature}
+        ).status_code
+        == 200
+    )
+    work = client.post(f"/api/rounds/{site.round}/next").json()["work"]["content_hash"]
+    prepared = client.post(
+        "/api/votes/prepare",
+        json={"round": site.round, "work": work, "direction": -1, "amount": str(ETHER)},
+    ).json()
+    import json
+
+    signature = rpc("eth_signTypedData_v4", [address, json.dumps(prepared["typed_data"])])
+    cast = client.post("/api/votes", json={"message": prepared["message"], "signature": signature})
+    assert cast.status_code == 200 and cast.json()["status"] == "accepted"
+    unsupported = client.post(
+        f"/api/dev/wallets/{index}/rpc", json={"method": "eth_sign", "params": []}
+    )
+    assert unsupported.status_code == 422 and unsupported.json()["code"] == "unsupported_method"

@@ -20,7 +20,7 @@ from eth_account.signers.local import LocalAccount
 
 from tastemaker.chain.client import dev_account
 from tastemaker.rounds.service import close_round, settle_round
-from tests.web.support import BIDDER, Site
+from tests.web.support import BIDDER, Site, build_site
 
 pytestmark = pytest.mark.slow
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -99,6 +99,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Works rendered at 160 px here: the screenshots double as the docs' pictures."""
+    built = build_site(tmp_path_factory.mktemp("site") / "home", image_size=160)
+    yield built
+    built.close()
 
 
 @pytest.fixture(scope="module")
