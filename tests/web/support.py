@@ -77,6 +77,7 @@ def build_site(home: Path, image_size: int = 32, **web: Any) -> Site:
     )
     number = open_round(ctx)
     clock = Clock()
+    web = {"origins": ["http://testserver"]} | web
     settings = WebSettings(secret_key="test-secret", print_size=96, **web)
     return Site(ctx, create_app(ctx, settings, now=clock), clock, members, number)
 

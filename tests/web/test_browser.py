@@ -104,7 +104,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Works rendered at 160 px here: the screenshots double as the docs' pictures."""
-    built = build_site(tmp_path_factory.mktemp("site") / "home", image_size=160)
+    # No configured origins: the loopback address the browser uses is trusted as is.
+    built = build_site(tmp_path_factory.mktemp("site") / "home", image_size=160, origins=[])
     yield built
     built.close()
 

@@ -213,3 +213,42 @@ def test_dev_wallets_sign_on_the_dev_chain_and_are_refused_elsewhere(site, clien
             assert response.status_code == 403
             assert response.json()["code"] == "dev_wallets_refused"
         assert "DEV wallet" not in other.get("/round").text
+
+
+def test_a_spoofed_host_cannot_make_another_sites_message_valid(site, client) -> None:
+    """A phishing site gets a victim to sign 'evil.example wants you to sign in' with a
+    nonce it fetched from us, then replays it to us with Host: evil.example."""
+    nonce = client.post("/api/auth/nonce").json()["nonce"]
+    victim = site.members[2]
+    from datetime import UTC, datetime
+
+    from tastemaker.web import siwe
+
+    text = siwe.SiweMessage(
+        domain="evil.example",
+        address=victim.address,
+        uri="http://evil.example/",
+        chain_id=site.chain.chain_id,
+        nonce=nonce,
+        issued_at=datetime.now(UTC),
+    ).text()
+    spoofed = {"Host": "evil.example"}
+    response = client.post(
+        "/api/auth/verify",
+        json={"message": text, "signature": sign_text(victim, text)},
+        headers=spoofed,
+    )
+    assert response.status_code == 403 and response.json()["code"] == "untrusted_host"
+    asked = client.post("/api/auth/message", json={"address": victim.address}, headers=spoofed)
+    assert asked.status_code == 403 and asked.json()["code"] == "untrusted_host"
+
+
+def test_without_configured_origins_only_loopback_hosts_sign_in(site) -> None:
+    app = create_app(site.ctx, WebSettings(secret_key="x"), now=site.clock)
+    address = {"address": site.members[1].address}
+    with TestClient(app, base_url="http://127.0.0.1:8000") as local:
+        message = local.post("/api/auth/message", json=address).json()["message"]
+        assert message.startswith("127.0.0.1:8000 wants you to sign in")
+    with TestClient(app, base_url="http://vote.example.org") as public:
+        refused = public.post("/api/auth/message", json=address)
+        assert refused.status_code == 403 and refused.json()["code"] == "untrusted_host"

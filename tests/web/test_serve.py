@@ -55,6 +55,10 @@ def test_serve_deploys_opens_round_one_and_answers(tmp_path: Path) -> None:
         wallets = httpx.get(f"http://127.0.0.1:{port}/api/dev/wallets").json()["items"]
         assert all(int(w["vp"]) > 0 for w in wallets)
         assert httpx.get(f"http://127.0.0.1:{port}/vote").status_code == 200
+        message = httpx.post(
+            f"http://127.0.0.1:{port}/api/auth/message", json={"address": wallets[0]["address"]}
+        )
+        assert message.json()["message"].startswith(f"127.0.0.1:{port} wants you to sign in")
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)

@@ -29,9 +29,11 @@ def serve(
     from tastemaker.web.serve import (
         ensure_deployment,
         ensure_open_round,
+        serve_origins,
         serve_round_settings,
         stake_dev_wallets,
     )
+    from tastemaker.web.settings import WebSettings
 
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -58,7 +60,10 @@ def serve(
         if number is not None:
             console.print(f"round {number} is open for voting")
         console.print(f"Tastemaker at http://{host}:{port}")
-        uvicorn.run(create_app(ctx), host=host, port=port, log_level="info")
+        web_settings = WebSettings()
+        if not web_settings.origins:
+            web_settings.origins = serve_origins(host, port)
+        uvicorn.run(create_app(ctx, web_settings), host=host, port=port, log_level="info")
     finally:
         db.dispose()
         chain.close()

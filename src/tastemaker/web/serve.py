@@ -77,3 +77,9 @@ def serve_round_settings(embedded: bool) -> RoundSettings:
         k: v for k, v in DEV_ROUND.items() if f"TASTEMAKER_ROUND_{k.upper()}" not in os.environ
     }
     return RoundSettings(**chosen)
+
+
+def serve_origins(host: str, port: int) -> list[str]:
+    """The origins people reach ``tastemaker serve`` at, when none are configured."""
+    names = ["127.0.0.1", "localhost"] if host in ("127.0.0.1", "localhost") else [host]
+    return [f"http://{name}:{port}" for name in names]

@@ -21,5 +21,12 @@ class WebSettings(BaseSettings):
     dev_wallets: bool = Field(
         default=True, description="Offer local DEV wallets (only ever on the embedded chain)."
     )
+    origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Origins this site is reached at (e.g. https://vote.example.org), as a JSON "
+            "list. Sign-in messages must name one. Empty: loopback hosts only."
+        ),
+    )
     secure_cookies: bool = Field(default=False, description="Mark cookies Secure (HTTPS only).")
     print_size: int = Field(default=2048, ge=64, le=8192, description="Print render side, px.")

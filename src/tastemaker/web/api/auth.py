@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from tastemaker.web import siwe
 from tastemaker.web.auth import NonceStore, Sessions
+from tastemaker.web.context import WebContext
 from tastemaker.web.deps import Ctx, MaybeMember, parse_address
 from tastemaker.web.problems import PROBLEM_RESPONSES, Problem
 
@@ -26,10 +28,30 @@ class VerifyRequest(BaseModel):
     signature: str = Field(max_length=140)
 
 
-def _site(request: Request) -> tuple[str, str]:
-    """(domain, origin) of this request: what a message must name to sign in here."""
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _site(request: Request, ctx: WebContext) -> tuple[str, str]:
+    """(domain, origin) a sign-in message must name here.
+
+    Taken from the configured origins, never from the Host header alone: a client
+    can send any Host, and trusting it would let a phishing site's signed message
+    (domain = the phishing site) sign in here by sending Host: phishing-site.
+    """
     host = request.headers.get("host") or request.url.netloc
-    return host, f"{request.url.scheme}://{host}"
+    if ctx.settings.origins:
+        for origin in ctx.settings.origins:
+            parts = urlsplit(origin)
+            if parts.netloc.lower() == host.lower():
+                return parts.netloc, f"{parts.scheme}://{parts.netloc}"
+        raise Problem(403, "untrusted_host", f"this site does not sign in as {host}")
+    if (urlsplit(f"//{host}").hostname or "") in LOOPBACK:
+        return host, f"{request.url.scheme}://{host}"
+    raise Problem(
+        403,
+        "untrusted_host",
+        f"sign-in through {host} needs TASTEMAKER_WEB_ORIGINS to name this site's origin",
+    )
 
 
 @router.post("/nonce", summary="A fresh single-use sign-in nonce")
@@ -46,7 +68,7 @@ def message(request: Request, ctx: Ctx, body: MessageRequest) -> dict[str, Any]:
     now = ctx.now()
     ttl = timedelta(seconds=ctx.settings.nonce_seconds)
     value, expires = store.issue(now, ttl)
-    domain, origin = _site(request)
+    domain, origin = _site(request, ctx)
     text = siwe.SiweMessage(
         domain=domain,
         address=address,
@@ -63,7 +85,7 @@ def message(request: Request, ctx: Ctx, body: MessageRequest) -> dict[str, Any]:
 @router.post("/verify", summary="Check a signed sign-in message and start a session")
 def verify(request: Request, response: Response, ctx: Ctx, body: VerifyRequest) -> dict[str, Any]:
     now = ctx.now()
-    domain, origin = _site(request)
+    domain, origin = _site(request, ctx)
     try:
         parsed = siwe.parse(body.message)
         siwe.check(
