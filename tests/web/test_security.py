@@ -122,6 +122,17 @@ def test_cross_site_state_changes_are_refused(site, client, headers) -> None:
     assert client.post(f"/api/rounds/{site.round}/next", headers=same).status_code == 200
 
 
+def test_a_configured_public_origin_counts_as_same_origin(site) -> None:
+    """Behind a TLS proxy the browser says https while the app sees http."""
+    settings = WebSettings(secret_key="x", origins=["https://vote.example.org"])
+    app = create_app(site.ctx, settings, now=site.clock)
+    with TestClient(app, base_url="http://vote.example.org") as proxied:
+        ok = proxied.post("/api/auth/nonce", headers={"Origin": "https://vote.example.org"})
+        assert ok.status_code == 200
+        evil = proxied.post("/api/auth/nonce", headers={"Origin": "https://evil.example"})
+        assert evil.status_code == 403 and evil.json()["code"] == "cross_site"
+
+
 def test_oversize_bodies_are_refused(site, client) -> None:
     big = b'{"address": "' + b"a" * 70_000 + b'"}'
     declared = client.post(

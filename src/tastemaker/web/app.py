@@ -62,6 +62,6 @@ def create_app(
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Outermost first: the size limit sees every byte before anything else runs.
-    app.add_middleware(SameOrigin)
+    app.add_middleware(SameOrigin, trusted=settings.origins)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -8,6 +8,7 @@ it arrives, not after it has been read whole.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -103,22 +104,27 @@ class SameOrigin:
     beside SameSite=Strict cookies): ``Sec-Fetch-Site`` must be same-origin or none,
     and an ``Origin`` header, when present, must name this server."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, trusted: Sequence[str] = ()) -> None:
         self.app = app
+        # Configured public origins also count as "this server" (behind a TLS proxy
+        # the request's own scheme is http while the browser's Origin is https).
+        self.trusted = frozenset(_origin_of(o) for o in trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
-        refusal = cross_site_refusal(headers, scope)
+        refusal = cross_site_refusal(headers, scope, self.trusted)
         if refusal:
             await _problem(send, 403, "cross_site", refusal, scope["path"])
             return
         await self.app(scope, receive, send)
 
 
-def cross_site_refusal(headers: dict[str, str], scope: dict[str, Any]) -> str | None:
+def cross_site_refusal(
+    headers: dict[str, str], scope: dict[str, Any], trusted: frozenset[str] = frozenset()
+) -> str | None:
     fetch_site = headers.get("sec-fetch-site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
         return f"cross-site request refused (Sec-Fetch-Site: {fetch_site})"
@@ -126,6 +132,7 @@ def cross_site_refusal(headers: dict[str, str], scope: dict[str, Any]) -> str | 
     if origin is not None:
         scheme = scope.get("scheme", "http")
         host = headers.get("host", "")
-        if origin == "null" or _origin_of(origin) != f"{scheme}://{host}".lower():
+        own = f"{scheme}://{host}".lower()
+        if origin == "null" or _origin_of(origin) not in trusted | {own}:
             return f"cross-site request refused (Origin: {origin})"
     return None
