@@ -12,7 +12,7 @@ ANVIL_STAMP := $(VENV)/node/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,text]'
 	touch $(STAMP)
 
 $(ANVIL_STAMP): $(STAMP)

@@ -23,7 +23,7 @@ err_console = Console(stderr=True)
 
 def _register() -> None:
     # Each command group lives in its own module and registers itself on ``app``.
-    from tastemaker.cli import chain, demo, generate, rounds, taste  # noqa: F401
+    from tastemaker.cli import chain, demo, generate, rounds, taste, web  # noqa: F401
 
 
 def main() -> None:

@@ -1,0 +1,69 @@
+"""``tastemaker serve``: the web app on the embedded default (or the configured chain)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from tastemaker.cli import app
+
+console = Console()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Run the web app: deploys contracts and opens round 1 first if there are none."""
+    import uvicorn
+
+    from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.settings import ChainSettings
+    from tastemaker.rounds.bootstrap import make_curator
+    from tastemaker.rounds.service import RoundContext
+    from tastemaker.settings import get_settings
+    from tastemaker.store.db import Database
+    from tastemaker.store.media import MediaStore
+    from tastemaker.web import create_app
+    from tastemaker.web.serve import (
+        ensure_deployment,
+        ensure_open_round,
+        serve_origins,
+        serve_round_settings,
+        stake_dev_wallets,
+    )
+    from tastemaker.web.settings import WebSettings
+
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    chain_settings = ChainSettings(home=settings.home)
+    chain = ChainClient.connect(chain_settings)
+    db = Database(settings.db_url)
+    try:
+        with console.status("deploying contracts"):
+            if ensure_deployment(chain, chain_settings):
+                console.print(f"deployed contracts on chain {chain.chain_id}")
+        chain.check_deployment()
+        stake_dev_wallets(chain)
+        ctx = RoundContext(
+            db=db,
+            chain=chain,
+            media=MediaStore(settings.media_dir),
+            settings=serve_round_settings(chain.is_dev_chain),
+            curator=make_curator(settings.curator, settings),
+            home=settings.home,
+            engine_name=settings.engine,
+        )
+        with console.status("preparing a round"):
+            number = ensure_open_round(ctx, say=console.print)
+        if number is not None:
+            console.print(f"round {number} is open for voting")
+        console.print(f"Tastemaker at http://{host}:{port}")
+        web_settings = WebSettings()
+        if not web_settings.origins:
+            web_settings.origins = serve_origins(host, port)
+        uvicorn.run(create_app(ctx, web_settings), host=host, port=port, log_level="info")
+    finally:
+        db.dispose()
+        chain.close()

@@ -1,0 +1,87 @@
+"""Signed votes: the typed data to sign, and intake of the signed message."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from tastemaker.core.ballots import BallotError, Vote
+from tastemaker.rounds.votes import cast_vote, vote_domain
+from tastemaker.store.tables import Round
+from tastemaker.web.deps import Ctx, Db, Member, parse_hash
+from tastemaker.web.problems import PROBLEM_RESPONSES, Problem
+
+router = APIRouter(prefix="/votes", tags=["votes"], responses=PROBLEM_RESPONSES)
+Uint = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", description="A decimal uint256.")]
+
+
+class VoteIntent(BaseModel):
+    round: int = Field(ge=1, lt=2**31)
+    work: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
+    direction: Literal[1, -1]
+    amount: Uint
+
+
+class VoteMessage(BaseModel):
+    voter: str = Field(max_length=42)
+    round: int = Field(ge=0, lt=2**31)
+    work: str = Field(max_length=66)
+    direction: int
+    amount: Uint | int
+    nonce: Uint | int
+
+
+class SignedVote(BaseModel):
+    message: VoteMessage
+    signature: str = Field(max_length=140, description="0x-prefixed 65-byte signature.")
+
+
+@router.post("/prepare", summary="The EIP-712 typed data for the member to sign")
+def prepare(ctx: Ctx, session: Db, member: Member, intent: VoteIntent) -> dict[str, Any]:
+    round_ = session.get(Round, intent.round)
+    if round_ is None:
+        raise Problem(404, "unknown_round", f"there is no round {intent.round}")
+    # A millisecond clock as nonce: always newer than the member's earlier vote.
+    nonce = int(ctx.now().timestamp() * 1000)
+    try:
+        vote = Vote(
+            member,
+            intent.round,
+            parse_hash(intent.work),
+            intent.direction,
+            int(intent.amount),
+            nonce,
+        )
+    except BallotError as exc:
+        raise Problem(422, "malformed", str(exc)) from None
+    domain = vote_domain(round_.chain_id, round_.verifying_contract)
+    typed = vote.typed_data(domain)
+    # uint256 as a decimal string: VP is in 18-decimal base units, past what a
+    # JavaScript number holds exactly; wallets take strings for integer types.
+    typed["message"]["amount"] = str(vote.amount)
+    return {"typed_data": typed, "message": vote.message_json()}
+
+
+@router.post("", summary="Cast a signed vote (the signature must be the signed-in member's)")
+def cast(ctx: Ctx, session: Db, member: Member, body: SignedVote) -> dict[str, Any]:
+    voter = body.message.voter
+    if voter.lower() != member.lower():
+        raise Problem(
+            403, "not_your_vote", f"you are signed in as {member}; this vote is for {voter}"
+        )
+    # Read the stake before the database work: on SQLite, intake holds the write
+    # lock from its first insert, and a node round trip must not happen under it.
+    grant = ctx.allowance_of(member)
+    receipt = cast_vote(
+        session, body.message.model_dump(), body.signature, lambda *_: grant, now=ctx.now()
+    )
+    session.commit()  # stored before we say yes, not after the response is sent
+    return {
+        "id": "0x" + receipt.id.hex(),
+        "status": receipt.status,
+        "spent": str(receipt.spent),
+        "allowance": str(receipt.allowance),
+        "remaining": str(receipt.remaining),
+    }

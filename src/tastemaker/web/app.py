@@ -1,0 +1,67 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from anyio import to_thread
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.pool import QueuePool
+
+from tastemaker.rounds.service import RoundContext
+from tastemaker.web import pages, problems
+from tastemaker.web.api import router as api_router
+from tastemaker.web.auth import NonceStore, Sessions, create_tables
+from tastemaker.web.context import WebContext, load_secret, utcnow
+from tastemaker.web.security import BodyLimit, SameOrigin
+from tastemaker.web.settings import WebSettings
+
+HERE = Path(__file__).parent
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes run on AnyIO's worker threads (40 by default). More threads than
+    # database connections only makes requests wait on the pool, where a 30 s
+    # checkout timeout turns load into errors; waiting for a thread is fair and free.
+    pool = app.state.web.rounds.db.engine.pool
+    if isinstance(pool, QueuePool):
+        limiter = to_thread.current_default_thread_limiter()
+        connections = pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
+        limiter.total_tokens = max(4, min(limiter.total_tokens, connections))
+    yield
+
+
+def create_app(
+    rounds: RoundContext,
+    settings: WebSettings | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """The site over one deployment's adapters (the caller owns and closes them)."""
+    settings = settings or WebSettings()
+    web = WebContext(rounds, settings, load_secret(settings, rounds.home), now)
+    create_tables(rounds.db.engine)
+    app = FastAPI(
+        lifespan=_lifespan,
+        title="Tastemaker",
+        summary="Vote on works, watch rounds, bid, claim rewards, see the taste model.",
+        version="1",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.web = web
+    app.state.nonces = NonceStore(rounds.db.engine)
+    app.state.sessions = Sessions(web.secret, settings.session_seconds, settings.secure_cookies)
+    problems.install(app)
+    app.include_router(api_router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # Outermost first: the size limit sees every byte before anything else runs.
+    app.add_middleware(SameOrigin, trusted=settings.origins)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

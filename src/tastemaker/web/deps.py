@@ -1,0 +1,97 @@
+"""FastAPI dependencies shared by the routes: the context, a unit of work, the member."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from tastemaker.core.ballots import BallotError, checksum, work_hash
+from tastemaker.web.auth import Sessions
+from tastemaker.web.context import WebContext
+from tastemaker.web.problems import Problem
+
+MAX_PAGE = 100
+
+
+# Dependencies that do no I/O are ``async def``: FastAPI runs sync ones on a worker
+# thread each, and the thread hops cost more than the work.
+
+
+async def web_context(request: Request) -> WebContext:
+    return request.app.state.web
+
+
+def unit_of_work(ctx: Annotated[WebContext, Depends(web_context)]) -> Iterator[Session]:
+    with ctx.rounds.db.unit_of_work() as session:
+        yield session
+
+
+async def optional_member(
+    request: Request, ctx: Annotated[WebContext, Depends(web_context)]
+) -> str | None:
+    sessions: Sessions = request.app.state.sessions
+    return sessions.member(request, ctx.chain_id)
+
+
+async def required_member(member: Annotated[str | None, Depends(optional_member)]) -> str:
+    if member is None:
+        raise Problem(401, "not_signed_in", "sign in with your wallet first")
+    return member
+
+
+Ctx = Annotated[WebContext, Depends(web_context)]
+Db = Annotated[Session, Depends(unit_of_work)]
+Member = Annotated[str, Depends(required_member)]
+MaybeMember = Annotated[str | None, Depends(optional_member)]
+
+
+class PageParams(BaseModel):
+    offset: int
+    limit: int
+
+
+async def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=20, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> PageParams:
+    offset = 0
+    if cursor is not None:
+        if not cursor.isdigit() or len(cursor) > 9:
+            raise Problem(422, "bad_cursor", "cursor must be a next_cursor from a previous page")
+        offset = int(cursor)
+    return PageParams(offset=offset, limit=limit)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+def page(items: list, paging: PageParams, total: int | None = None) -> dict:
+    """Cursor = offset of the next page, opaque to clients; None on the last page."""
+    more = len(items) == paging.limit and (total is None or paging.offset + paging.limit < total)
+    body: dict = {
+        "items": items,
+        "next_cursor": str(paging.offset + paging.limit) if more else None,
+    }
+    if total is not None:
+        body["total"] = total
+    return body
+
+
+def parse_address(value: str) -> str:
+    try:
+        return checksum(value)
+    except BallotError:
+        raise Problem(422, "bad_address", f"not an Ethereum address: {value!r}") from None
+
+
+def parse_hash(value: str) -> bytes:
+    try:
+        return work_hash(value)
+    except BallotError:
+        raise Problem(422, "bad_hash", f"not a 32-byte hex hash: {value!r}") from None

@@ -1,0 +1,85 @@
+"""Bring a deployment to a servable state: contracts deployed, a round open.
+
+On the embedded chain this also stakes TASTE for the DEV wallets, so someone
+trying the site without a browser wallet has voting power to spend.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from tastemaker.chain.client import ChainClient, dev_account
+from tastemaker.chain.deployment import DeployParams
+from tastemaker.chain.settings import ChainSettings
+from tastemaker.rounds import states
+from tastemaker.rounds.service import RoundContext, latest_round, open_round
+from tastemaker.rounds.settings import RoundSettings
+from tastemaker.web.devwallet import DEV_INDICES
+
+ETHER = 10**18
+DEV_STAKE = 1000 * ETHER  # per DEV wallet: 1,000 VP on the linear curve
+
+
+def ensure_deployment(chain: ChainClient, settings: ChainSettings) -> bool:
+    """Deploy the contracts if this chain has none; True if it deployed."""
+    if chain.has_deployment():
+        return False
+    treasury = settings.treasury or (
+        dev_account(9).address if chain.is_dev_chain else chain.signer.address
+    )
+    chain.deploy(
+        DeployParams(
+            treasury=treasury,
+            token_supply=settings.token_supply,
+            reserve_price=settings.reserve_price,
+            auction_duration=settings.auction_duration,
+            time_buffer=settings.time_buffer,
+            min_increment_bps=settings.min_increment_bps,
+            distributor_bps=settings.distributor_bps,
+            operator_bps=settings.operator_bps,
+            royalty_bps=settings.royalty_bps,
+        )
+    )
+    return True
+
+
+def stake_dev_wallets(chain: ChainClient) -> None:
+    """DEV chain only: give each DEV wallet TASTE and stake it (once)."""
+    if not chain.is_dev_chain:
+        return
+    for i in DEV_INDICES:
+        account = dev_account(i)
+        if chain.staked(account.address) == 0:
+            chain.transfer_token(account.address, DEV_STAKE)
+            chain.stake(DEV_STAKE, sender=account)
+
+
+def ensure_open_round(ctx: RoundContext, say: Callable[[str], None] = print) -> int | None:
+    """Open round 1 if there is no round; returns the round being voted on, if any."""
+    with ctx.db.unit_of_work() as session:
+        last = latest_round(session)
+        number, state = (last.number, last.state) if last else (None, None)
+    if number is None:
+        say("opening round 1 (generating and curating candidates)")
+        return open_round(ctx)
+    return number if state == states.VOTING else None
+
+
+# A first round that opens in seconds on a laptop; any TASTEMAKER_ROUND_* set wins.
+DEV_ROUND = {"candidates": 200, "new_works": 60, "pool_size": 180, "image_size": 256}
+
+
+def serve_round_settings(embedded: bool) -> RoundSettings:
+    if not embedded:
+        return RoundSettings()
+    chosen = {
+        k: v for k, v in DEV_ROUND.items() if f"TASTEMAKER_ROUND_{k.upper()}" not in os.environ
+    }
+    return RoundSettings(**chosen)
+
+
+def serve_origins(host: str, port: int) -> list[str]:
+    """The origins people reach ``tastemaker serve`` at, when none are configured."""
+    names = ["127.0.0.1", "localhost"] if host in ("127.0.0.1", "localhost") else [host]
+    return [f"http://{name}:{port}" for name in names]

@@ -1,0 +1,236 @@
+// Tastemaker's wallet glue: EIP-1193 `window.ethereum` (or a clearly marked DEV
+// wallet on the embedded chain) to sign in, sign votes and send bids and claims.
+"use strict";
+
+const TM = window.TM || {};
+const $ = (id) => document.getElementById(id);
+
+function say(text, isError) {
+  const status = $("status");
+  if (!status) return;
+  status.textContent = text || "";
+  status.className = isError ? "error" : "";
+}
+
+async function api(path, body) {
+  const response = await fetch(path, {
+    method: body === undefined ? "GET" : "POST",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data.detail || `${response.status} ${response.statusText}`);
+    error.code = data.code;
+    throw error;
+  }
+  return data;
+}
+
+// A DEV wallet answers EIP-1193 requests with the embedded chain's public test keys.
+function devProvider(index) {
+  return {
+    isTastemakerDev: true,
+    request: async ({ method, params }) =>
+      (await api(`/api/dev/wallets/${index}/rpc`, { method, params: params || [] })).result,
+  };
+}
+
+function provider() {
+  const dev = TM.devChain && localStorage.getItem("tm_dev_wallet");
+  if (dev) return devProvider(dev);
+  if (window.ethereum) return window.ethereum;
+  throw new Error(
+    TM.devChain ? "No browser wallet: pick a DEV wallet above." : "No browser wallet found."
+  );
+}
+
+function utf8Hex(text) {
+  return "0x" + Array.from(new TextEncoder().encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function signIn() {
+  try {
+    const wallet = provider();
+    const [address] = await wallet.request({ method: "eth_requestAccounts" });
+    const { message } = await api("/api/auth/message", { address });
+    say("Sign the message in your wallet…");
+    const signature = await wallet.request({ method: "personal_sign", params: [utf8Hex(message), address] });
+    await api("/api/auth/verify", { message, signature });
+    location.reload();
+  } catch (error) {
+    say(`Sign-in failed: ${error.message}`, true);
+  }
+}
+
+async function signOut() {
+  await api("/api/auth/logout", {});
+  location.reload();
+}
+
+async function send(tx) {
+  const wallet = provider();
+  say("Confirm the transaction in your wallet…");
+  return wallet.request({ method: "eth_sendTransaction", params: [tx] });
+}
+
+// ---------------------------------------------------------------- countdowns
+
+function formatSeconds(total) {
+  if (total <= 0) return "now";
+  const d = Math.floor(total / 86400), h = Math.floor((total % 86400) / 3600);
+  const m = Math.floor((total % 3600) / 60), s = Math.floor(total % 60);
+  return (d ? `${d}d ` : "") + `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+}
+
+function startCountdowns() {
+  const started = Date.now();
+  const tick = () => {
+    for (const el of document.querySelectorAll(".countdown")) {
+      const left = Number(el.dataset.seconds) - (Date.now() - started) / 1000;
+      el.textContent = formatSeconds(Math.max(0, Math.round(left)));
+    }
+  };
+  tick();
+  setInterval(tick, 1000);
+}
+
+// ---------------------------------------------------------------- voting
+
+const voting = { round: null, work: null, busy: false };
+
+function showNext(data) {
+  $("seen").textContent = data.seen;
+  $("pool-size").textContent = data.pool_size;
+  $("voted").textContent = data.voted;
+  $("remaining").textContent = tokens(data.remaining);
+  $("vp").textContent = tokens(data.vp);
+  $("progress").max = Math.max(data.pool_size, 1);
+  $("progress").value = data.seen;
+  const amount = $("amount");
+  const remaining = Number(tokens(data.remaining));
+  if (Number(amount.value) > remaining && remaining > 0) amount.value = remaining;
+  voting.work = data.work;
+  const image = $("work");
+  if (data.work) {
+    image.src = data.work.image_url;
+    image.dataset.work = data.work.content_hash;
+    image.hidden = false;
+    $("done").hidden = true;
+  } else {
+    image.hidden = true;
+    $("done").hidden = false;
+  }
+  $("your-vote").textContent = data.your_vote
+    ? `Your vote on this work: ${data.your_vote.direction > 0 ? "up" : "down"} ${tokens(data.your_vote.amount)} VP`
+    : "";
+}
+
+async function loadNext() {
+  showNext(await api(`/api/rounds/${voting.round}/next`, {}));
+}
+
+async function vote(direction) {
+  if (voting.busy || !voting.work) return;
+  voting.busy = true;
+  try {
+    const amount = $("amount").value.trim();
+    const prepared = await api("/api/votes/prepare", {
+      round: voting.round, work: voting.work.content_hash, direction, amount: toWei(amount),
+    });
+    say("Sign the vote in your wallet…");
+    const signature = await provider().request({
+      method: "eth_signTypedData_v4",
+      params: [TM.member, JSON.stringify(prepared.typed_data)],
+    });
+    const receipt = await api("/api/votes", { message: prepared.message, signature });
+    say(`Vote ${receipt.status}: ${direction > 0 ? "up" : "down"} ${amount} VP · ${tokens(receipt.remaining)} VP left`);
+    await loadNext();
+  } catch (error) {
+    say(`Vote refused: ${error.message}`, true);
+  } finally {
+    voting.busy = false;
+  }
+}
+
+function setUpVoting() {
+  const section = $("voter");
+  if (!section) return;
+  voting.round = Number(section.dataset.round);
+  $("vote-up").addEventListener("click", () => vote(1));
+  $("vote-down").addEventListener("click", () => vote(-1));
+  $("skip").addEventListener("click", () => loadNext().catch((e) => say(e.message, true)));
+  document.addEventListener("keydown", (event) => {
+    if (event.target instanceof HTMLInputElement && !["ArrowUp", "ArrowDown"].includes(event.key)) return;
+    const amount = $("amount");
+    const keys = {
+      ArrowUp: () => vote(1), k: () => vote(1),
+      ArrowDown: () => vote(-1), j: () => vote(-1),
+      ArrowRight: () => loadNext(), s: () => loadNext(),
+      "+": () => { amount.value = Number(amount.value) + 1; },
+      "-": () => { amount.value = Math.max(1, Number(amount.value) - 1); },
+      "=": () => { amount.value = Number(amount.value) + 1; },
+    };
+    if (keys[event.key]) { event.preventDefault(); keys[event.key](); }
+  });
+  loadNext().catch((error) => say(error.message, true));
+}
+
+// Amounts travel as decimal strings of 18-decimal base units (VP and wei alike).
+function tokens(baseUnits) {
+  const value = BigInt(baseUnits);
+  const whole = value / 10n ** 18n, fraction = value % 10n ** 18n;
+  const decimals = fraction.toString().padStart(18, "0").replace(/0+$/, "").slice(0, 4);
+  return decimals ? `${whole}.${decimals}` : `${whole}`;
+}
+
+function toWei(text) {
+  const [whole, fraction = ""] = text.trim().split(".");
+  if (!/^\d*$/.test(whole) || !/^\d*$/.test(fraction) || fraction.length > 18) throw new Error("not an ETH amount");
+  return (BigInt(whole || "0") * 10n ** 18n + BigInt((fraction + "0".repeat(18)).slice(0, 18))).toString();
+}
+
+async function bid() {
+  try {
+    const token = $("live-auction").dataset.token;
+    const { tx } = await api(`/api/auctions/${token}/bid-tx`, { amount: toWei($("bid-amount").value) });
+    const hash = await send(tx);
+    say(`Bid sent (${hash}).`);
+    setTimeout(() => location.reload(), 500);
+  } catch (error) {
+    say(`Bid failed: ${error.message}`, true);
+  }
+}
+
+async function claim() {
+  try {
+    const { tx } = await api("/api/rewards/claim-tx", {});
+    const hash = await send(tx);
+    say(`Claimed (${hash}).`);
+    setTimeout(() => location.reload(), 500);
+  } catch (error) {
+    say(`Claim failed: ${error.message}`, true);
+  }
+}
+
+// ---------------------------------------------------------------- start
+
+function start() {
+  const devSelect = $("dev-wallet");
+  if (devSelect) {
+    devSelect.value = localStorage.getItem("tm_dev_wallet") || "";
+    devSelect.addEventListener("change", () => {
+      if (devSelect.value) localStorage.setItem("tm_dev_wallet", devSelect.value);
+      else localStorage.removeItem("tm_dev_wallet");
+    });
+  }
+  $("sign-in")?.addEventListener("click", signIn);
+  $("sign-out")?.addEventListener("click", signOut);
+  $("bid")?.addEventListener("click", bid);
+  $("claim")?.addEventListener("click", claim);
+  startCountdowns();
+  setUpVoting();
+}
+
+start();

@@ -1,0 +1,114 @@
+"""After voting: the auction (live state, bid transaction, history) and rewards
+(claimable, proof, claim transaction), sent as a member's wallet would send them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from tastemaker.chain.client import ChainClient, dev_account
+from tastemaker.core.merkle import verify
+from tastemaker.rounds.service import close_round, settle_round
+from tests.web.support import BIDDER, ETHER, siwe_sign_in, vote
+
+pytestmark = pytest.mark.slow
+
+
+def send_as_wallet(chain: ChainClient, account: LocalAccount, tx: dict[str, Any]) -> dict:
+    """What a wallet does with an ``eth_sendTransaction`` request: sign locally and send."""
+    w3 = chain.w3
+    assert tx["from"] == account.address and int(tx["chainId"], 16) == chain.chain_id
+    fields = {
+        "from": account.address,
+        "to": tx["to"],
+        "data": tx["data"],
+        "value": int(tx["value"], 16),
+        "chainId": chain.chain_id,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        "gasPrice": w3.eth.gas_price,
+    }
+    fields["gas"] = int(w3.eth.estimate_gas(fields) * 1.2)
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(fields).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+    assert receipt["status"] == 1
+    return receipt
+
+
+def test_bid_settle_and_claim_through_the_api(site, client) -> None:
+    member = site.members[1]
+    siwe_sign_in(client, member)
+    pool = client.get(f"/api/rounds/{site.round}/pool").json()["items"]
+    assert (
+        vote(client, member, site.round, pool[0]["content_hash"], 1, 60 * ETHER).status_code == 200
+    )
+    assert (
+        vote(client, member, site.round, pool[1]["content_hash"], -1, 10 * ETHER).status_code == 200
+    )
+
+    assert close_round(site.ctx, site.round, force=True) == "auction"
+    board = client.get(f"/api/rounds/{site.round}/tally").json()
+    assert board["final"] is True and board["items"][0]["work"] == pool[0]["content_hash"]
+    closed = client.post(f"/api/rounds/{site.round}/next")
+    assert closed.status_code == 409 and closed.json()["code"] == "round_closed"
+    refused = vote(client, member, site.round, pool[2]["content_hash"], 1, ETHER)
+    assert refused.status_code == 409 and refused.json()["code"] == "round_closed"
+
+    auctions = client.get("/api/auctions").json()["items"]
+    token = auctions[0]["token_id"]
+    assert auctions[0]["work"] == pool[0]["content_hash"] and not auctions[0]["settled"]
+
+    bidder = dev_account(BIDDER)
+    client.post("/api/auth/logout")
+    siwe_sign_in(client, bidder)
+    low = client.post(f"/api/auctions/{token}/bid-tx", json={"amount": "1"})
+    assert low.status_code == 422 and low.json()["code"] == "bid_too_low"
+    prepared = client.post(f"/api/auctions/{token}/bid-tx", json={"amount": str(ETHER)}).json()
+    send_as_wallet(site.chain, bidder, prepared["tx"])
+    default = client.post(f"/api/auctions/{token}/bid-tx", json={}).json()
+    assert int(default["amount"]) == ETHER + ETHER * 5 // 100  # the 5% minimum raise
+    send_as_wallet(site.chain, bidder, default["tx"])
+
+    live = client.get(f"/api/auctions/{token}").json()
+    assert live["bidder"] == bidder.address and live["amount"] == default["amount"]
+    assert [b["amount"] for b in live["bids"]] == [default["amount"], str(ETHER)]
+    assert "Bids" in client.get("/auction").text
+
+    site.chain.advance_time(3700)
+    late = client.post(f"/api/auctions/{token}/bid-tx", json={})
+    assert late.status_code == 409 and late.json()["code"] == "auction_ended"
+    assert settle_round(site.ctx, site.round) == "settled"
+
+    client.post("/api/auth/logout")
+    siwe_sign_in(client, member)
+    rewards = client.get(f"/api/rewards/{member.address}").json()
+    claimable = int(rewards["claimable"])
+    assert claimable > 0 and rewards["claimed"] == "0"
+    assert verify(
+        site.chain.reward_root(),
+        member.address,
+        claimable,
+        [bytes.fromhex(p[2:]) for p in rewards["proof"]],
+    )
+    assert rewards["history"][0]["round"] == site.round
+    claim = client.post("/api/rewards/claim-tx").json()
+    assert claim["amount"] == str(claimable)
+    before = site.chain.balance(member.address)
+    receipt = send_as_wallet(site.chain, member, claim["tx"])
+    gas = receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    assert site.chain.balance(member.address) == before + claimable - gas
+    after = client.get(f"/api/rewards/{member.address}").json()
+    assert after["claimable"] == "0" and after["claimed"] == str(claimable)
+    again = client.post("/api/rewards/claim-tx")
+    assert again.status_code == 409 and again.json()["code"] == "nothing_to_claim"
+
+    settled = client.get(f"/api/auctions/{token}").json()
+    assert settled["settled"] is True
+    gallery = client.get("/gallery").text
+    assert f"Round {site.round}" in gallery and "Print-size render" in gallery
+    assert "Claimable" in client.get("/rewards").text
+    taste = client.get("/api/taste", params={"member": member.address}).json()
+    assert taste["rounds"] == [site.round]
+    assert all(v[0] is not None for v in taste["collective"].values())
+    assert "<svg" in client.get("/taste").text

@@ -1,0 +1,64 @@
+"""`tastemaker serve`'s preparation steps, and the command itself on a fresh home."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tastemaker.web.serve import DEV_ROUND, serve_round_settings
+
+pytestmark = pytest.mark.slow
+
+
+def test_dev_round_settings_are_small_unless_the_environment_says_otherwise(monkeypatch) -> None:
+    assert serve_round_settings(True).candidates == DEV_ROUND["candidates"]
+    monkeypatch.setenv("TASTEMAKER_ROUND_CANDIDATES", "40")
+    chosen = serve_round_settings(True)
+    assert chosen.candidates == 40 and chosen.new_works == DEV_ROUND["new_works"]
+    assert serve_round_settings(False).new_works == 350  # a real network: the defaults
+
+
+def test_serve_deploys_opens_round_one_and_answers(tmp_path: Path) -> None:
+    port = 18000 + os.getpid() % 1000
+    env = os.environ | {
+        "TASTEMAKER_HOME": str(tmp_path / "home"),
+        "TASTEMAKER_ROUND_CANDIDATES": "12",
+        "TASTEMAKER_ROUND_NEW_WORKS": "6",
+        "TASTEMAKER_ROUND_IMAGE_SIZE": "32",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tastemaker", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            try:
+                current = httpx.get(f"http://127.0.0.1:{port}/api/rounds/current", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve did not come up"
+                time.sleep(0.5)
+        assert current.status_code == 200
+        assert current.json()["number"] == 1 and current.json()["state"] == "voting"
+        wallets = httpx.get(f"http://127.0.0.1:{port}/api/dev/wallets").json()["items"]
+        assert all(int(w["vp"]) > 0 for w in wallets)
+        assert httpx.get(f"http://127.0.0.1:{port}/vote").status_code == 200
+        message = httpx.post(
+            f"http://127.0.0.1:{port}/api/auth/message", json={"address": wallets[0]["address"]}
+        )
+        assert message.json()["message"].startswith(f"127.0.0.1:{port} wants you to sign in")
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
