@@ -180,14 +180,19 @@ def open_round(ctx: RoundContext, now: datetime | None = None) -> int:
     candidates = [
         Candidate(bytes.fromhex(r.sha256), r.to_genome(), ctx.media.root / r.file) for r in records
     ]
+    # A child can render to the very image of a work still in the pool: offer it once.
+    pooled = {c.work for c in previous_pool}
+    candidates = [c for c in candidates if c.work not in pooled]
     rng = np.random.default_rng([settings.seed, number, 1])
     choices = ctx.curator.curate(
         candidates, previous_pool, settings.new_works, settings.pool_size, rng
     )
+    seen: set[bytes] = set()
+    choices = [c for c in choices if not (c.work in seen or seen.add(c.work))]  # first wins
     contract = ctx.chain.deployment.addresses["works"]
     open_block = ctx.chain.block_number()
 
-    by_hash = {c.work: r for c, r in zip(candidates, records, strict=True)}
+    by_hash = {bytes.fromhex(r.sha256): r for r in records}
     with ctx.db.unit_of_work() as session:
         if session.get(Round, number) is not None:
             return number  # another run of this step got here first
