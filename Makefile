@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The embedded chain's node (anvil, from npm), pinned in tastemaker/chain/node.py.
 ANVIL_STAMP := $(VENV)/node/.installed
 
-.PHONY: run test lint install clean
+.PHONY: run demo test lint install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,13 @@ $(ANVIL_STAMP): $(STAMP)
 
 install: $(STAMP) $(ANVIL_STAMP)
 
-## run: set up and run the main job on the embedded default
-run: $(STAMP)
-	$(BIN)/tastemaker generate --count 64 --size 256 --seed 1 --out .tastemaker/runs/first
-	$(BIN)/tastemaker contact-sheet .tastemaker/runs/first --out .tastemaker/runs/first/sheet.png
-	@echo "Open .tastemaker/runs/first/sheet.png to see the first 64 works."
+## run: set up and serve the site on the embedded default (SQLite, local chain, CPPN)
+run: $(STAMP) $(ANVIL_STAMP)
+	$(BIN)/tastemaker serve
+
+## demo: four simulated weeks with 50 members, then an HTML report
+demo: $(STAMP) $(ANVIL_STAMP)
+	TASTEMAKER_HOME=.tastemaker/demo $(BIN)/tastemaker demo --weeks 4 --members 50
 
 ## test: set up and run lint plus the whole test suite
 test: $(STAMP) $(ANVIL_STAMP)
