@@ -14,6 +14,7 @@ from tastemaker.chain.artifacts import load_artifact
 
 if TYPE_CHECKING:
     from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.settings import ChainSettings
 
 # Record key -> contract name.
 CONTRACT_KEYS = {
@@ -114,4 +115,28 @@ def deploy_contracts(client: ChainClient, params: DeployParams) -> Deployment:
         },
         params=asdict(params),
         abis={key: a.abi for key, a in art.items()},
+    )
+
+
+def params_from_settings(settings: ChainSettings, chain: ChainClient) -> DeployParams:
+    """Deployment parameters from the ``TASTEMAKER_CHAIN_*`` settings.
+
+    The treasury defaults to a dev account that is not one of the DEV wallets on a dev
+    chain, and to the deployer elsewhere.
+    """
+    from tastemaker.chain.client import dev_account
+
+    treasury = settings.treasury or (
+        dev_account(9).address if chain.is_dev_chain else chain.signer.address
+    )
+    return DeployParams(
+        treasury=treasury,
+        token_supply=settings.token_supply,
+        reserve_price=settings.reserve_price,
+        auction_duration=settings.auction_duration,
+        time_buffer=settings.time_buffer,
+        min_increment_bps=settings.min_increment_bps,
+        distributor_bps=settings.distributor_bps,
+        operator_bps=settings.operator_bps,
+        royalty_bps=settings.royalty_bps,
     )

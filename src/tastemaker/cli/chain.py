@@ -25,26 +25,13 @@ def deploy(
     force: bool = typer.Option(False, "--force", help="Deploy a new set even if one is recorded."),
 ) -> None:
     """Deploy TasteToken, Staking, Works, RewardDistributor and AuctionHouse."""
-    from tastemaker.chain.client import ChainClient, dev_account
-    from tastemaker.chain.deployment import DeployParams
+    from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.deployment import params_from_settings
     from tastemaker.chain.settings import ChainSettings
 
     settings = ChainSettings()
     with ChainClient.connect(settings) as client:
-        treasury = settings.treasury or (
-            dev_account(1).address if client.is_dev_chain else client.signer.address
-        )
-        params = DeployParams(
-            treasury=treasury,
-            token_supply=settings.token_supply,
-            reserve_price=settings.reserve_price,
-            auction_duration=settings.auction_duration,
-            time_buffer=settings.time_buffer,
-            min_increment_bps=settings.min_increment_bps,
-            distributor_bps=settings.distributor_bps,
-            operator_bps=settings.operator_bps,
-            royalty_bps=settings.royalty_bps,
-        )
+        params = params_from_settings(settings, client)
         with console.status("compiling and deploying contracts"):
             deployment = client.deploy(params, force=force)
         console.print(f"deployed on chain {deployment.chain_id} ({client.deployment_file})")

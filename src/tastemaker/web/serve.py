@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 
 from tastemaker.chain.client import ChainClient, dev_account
-from tastemaker.chain.deployment import DeployParams
+from tastemaker.chain.deployment import params_from_settings
 from tastemaker.chain.settings import ChainSettings
 from tastemaker.rounds import states
 from tastemaker.rounds.service import RoundContext, latest_round, open_round
@@ -25,22 +25,7 @@ def ensure_deployment(chain: ChainClient, settings: ChainSettings) -> bool:
     """Deploy the contracts if this chain has none; True if it deployed."""
     if chain.has_deployment():
         return False
-    treasury = settings.treasury or (
-        dev_account(9).address if chain.is_dev_chain else chain.signer.address
-    )
-    chain.deploy(
-        DeployParams(
-            treasury=treasury,
-            token_supply=settings.token_supply,
-            reserve_price=settings.reserve_price,
-            auction_duration=settings.auction_duration,
-            time_buffer=settings.time_buffer,
-            min_increment_bps=settings.min_increment_bps,
-            distributor_bps=settings.distributor_bps,
-            operator_bps=settings.operator_bps,
-            royalty_bps=settings.royalty_bps,
-        )
-    )
+    chain.deploy(params_from_settings(settings, chain))
     return True
 
 
