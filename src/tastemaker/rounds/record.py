@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tastemaker.core.audit import RECORD_FORMAT
 from tastemaker.core.ballots import DOMAIN_NAME, DOMAIN_VERSION
 from tastemaker.core.tally import TallyRow
 from tastemaker.rounds import states
-from tastemaker.rounds.service import RoundError, _latest_cumulative, get_round, stored_outcome
+from tastemaker.rounds.service import (
+    RoundError,
+    _latest_cumulative,
+    get_round,
+    impression_counts,
+    stored_outcome,
+)
 from tastemaker.store.tables import (
     AllowanceRecord,
     Auction,
-    Impression,
     PoolEntry,
     Reward,
     RewardEpoch,
@@ -41,12 +46,7 @@ def export_round(session: Session, number: int) -> dict[str, Any]:
     pool = session.scalars(
         select(PoolEntry.work).where(PoolEntry.round == number).order_by(PoolEntry.position)
     ).all()
-    impressions = session.execute(
-        select(Impression.work, func.count())
-        .where(Impression.round == number)
-        .group_by(Impression.work)
-        .order_by(Impression.work)
-    ).all()
+    impressions = impression_counts(session, number).items()
     votes = session.scalars(
         select(VoteRow).where(VoteRow.round == number).order_by(VoteRow.received_at, VoteRow.id)
     ).all()

@@ -260,24 +260,35 @@ def _allowances(
     return {v: (stakes[v], allowance(stakes[v], rules)) for v in voters}
 
 
-def stored_outcome(session: Session, round_: Round) -> RoundOutcome:
-    """Recompute the round's outcome from its stored votes, impressions and allowances."""
-    votes = [
+def stored_votes(session: Session, number: int) -> list[StoredVote]:
+    """Every vote received in round ``number``, as checked and stored at intake."""
+    return [
         StoredVote(*row)
         for row in session.execute(
             select(
                 VoteRow.voter, VoteRow.work, VoteRow.direction, VoteRow.amount, VoteRow.nonce
-            ).where(VoteRow.round == round_.number)
+            ).where(VoteRow.round == number)
         )
     ]
-    pool = list(session.scalars(select(PoolEntry.work).where(PoolEntry.round == round_.number)))
-    impressions = dict(
+
+
+def impression_counts(session: Session, number: int) -> dict[bytes, int]:
+    """How many members were shown each work of round ``number``."""
+    return dict(
         session.execute(
             select(Impression.work, func.count())
-            .where(Impression.round == round_.number)
+            .where(Impression.round == number)
             .group_by(Impression.work)
+            .order_by(Impression.work)
         ).all()
     )
+
+
+def stored_outcome(session: Session, round_: Round) -> RoundOutcome:
+    """Recompute the round's outcome from its stored votes, impressions and allowances."""
+    votes = stored_votes(session, round_.number)
+    pool = list(session.scalars(select(PoolEntry.work).where(PoolEntry.round == round_.number)))
+    impressions = impression_counts(session, round_.number)
     allowances = {
         a.member: Allowance(a.vp, a.earns_rewards)
         for a in session.scalars(

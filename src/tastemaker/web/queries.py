@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tastemaker.core.outcome import StoredVote, latest_votes
+from tastemaker.core.outcome import latest_votes
 from tastemaker.core.tally import CountedVote, TallyRow, tally
 from tastemaker.rounds import states
+from tastemaker.rounds.service import impression_counts, stored_votes
 from tastemaker.store.tables import (
     Auction,
     GenomeRow,
@@ -230,23 +231,10 @@ def leaderboard(session: Session, round_: Round) -> tuple[bool, list[dict[str, A
     )
     if stored:
         return True, [_tally_json(r) for r in stored]
-    votes = [
-        StoredVote(*row)
-        for row in session.execute(
-            select(
-                VoteRow.voter, VoteRow.work, VoteRow.direction, VoteRow.amount, VoteRow.nonce
-            ).where(VoteRow.round == round_.number)
-        )
-    ]
+    votes = stored_votes(session, round_.number)
     counted = [CountedVote(v.voter, v.work, v.direction, v.amount) for v in latest_votes(votes)]
     pool = list(session.scalars(select(PoolEntry.work).where(PoolEntry.round == round_.number)))
-    impressions = dict(
-        session.execute(
-            select(Impression.work, func.count())
-            .where(Impression.round == round_.number)
-            .group_by(Impression.work)
-        ).all()
-    )
+    impressions = impression_counts(session, round_.number)
     rows = tally(pool, counted, impressions, int(round_.rules.get("prior_exposure", 5)))
     return False, [_tally_json(r) for r in rows]
 
