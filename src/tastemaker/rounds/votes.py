@@ -1,4 +1,4 @@
-"""Vote intake: check a signed vote against every rule, then store it before saying yes.
+"""Vote intake: check signed votes against every rule, then store them before saying yes.
 
 Checks, in order: the message is well formed; the round exists; the signature is
 the voter's, in this round's domain (chain id + contract); the round is open for
@@ -6,17 +6,24 @@ voting now; the work is in the round's pool; the nonce is newer than the voter's
 earlier vote on that work; the VP spent stays within the voter's allowance. A later
 vote on the same work replaces the earlier one (both stay stored; ``current``
 marks the one that counts). Re-sending an accepted vote is harmless.
+
+``cast_votes`` takes a batch: it reads what the checks need for the whole batch in
+a handful of statements, decides each vote in order (so a batch gives the same
+answers as the same votes cast one by one), and writes the accepted ones with two
+executemany statements. A refusal is an answer for that vote, not a failure of the
+batch. ``rounds.intake`` uses this for group commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
 from tastemaker.core.ballots import BallotError, Vote, VoteDomain, parse_signature, verify_vote
@@ -38,6 +45,8 @@ RefusalCode = Literal[
     "over_budget",
 ]
 
+# Most ids one statement binds; SQLite allows 32,766 variables a statement.
+MAX_BATCH = 1000
 
 # Statements are built once: on this hot path SQLAlchemy's statement construction
 # costs more than SQLite's execution.
@@ -47,26 +56,36 @@ _rounds, _pool, _members, _votes = (
     Member.__table__.c,
     VoteRow.__table__.c,
 )
-_ROUND = select(
+_ROUNDS = select(
+    _rounds.number,
     _rounds.state,
     _rounds.chain_id,
     _rounds.verifying_contract,
     _rounds.opens_at,
     _rounds.closes_at,
-).where(_rounds.number == bindparam("number"))
-_IN_POOL = select(_pool.position).where(
-    _pool.round == bindparam("round"), _pool.work == bindparam("work")
+).where(_rounds.number.in_(bindparam("numbers", expanding=True)))
+_IN_POOL = select(_pool.round, _pool.work).where(
+    _pool.round.in_(bindparam("rounds", expanding=True)),
+    _pool.work.in_(bindparam("works", expanding=True)),
 )
-_LOCK_MEMBER = (
-    select(_members.address).where(_members.address == bindparam("address")).with_for_update()
+# Lock the voters' rows, in one order so two batches cannot deadlock, so that two
+# votes of one member cannot both pass the budget (PostgreSQL; SQLite already lets
+# one writer at a time).
+_LOCK_MEMBERS = (
+    select(_members.address)
+    .where(_members.address.in_(bindparam("addresses", expanding=True)))
+    .order_by(_members.address)
+    .with_for_update()
 )
 _ADD_MEMBER = insert(Member.__table__)
-_CURRENT = select(_votes.id, _votes.work, _votes.amount, _votes.nonce).where(
-    _votes.round == bindparam("round"),
-    _votes.voter == bindparam("voter"),
+_CURRENT = select(
+    _votes.id, _votes.round, _votes.voter, _votes.work, _votes.amount, _votes.nonce
+).where(
+    _votes.round.in_(bindparam("rounds", expanding=True)),
+    _votes.voter.in_(bindparam("voters", expanding=True)),
     _votes.current.is_(True),
 )
-_KNOWN = select(_votes.round).where(_votes.id == bindparam("id"))
+_KNOWN = select(_votes.id).where(_votes.id.in_(bindparam("ids", expanding=True)))
 _SUPERSEDE = (
     update(VoteRow.__table__).where(_votes.id == bindparam("vote_id")).values(current=False)
 )
@@ -93,6 +112,16 @@ class VoteReceipt:
         return max(self.allowance - self.spent, 0)
 
 
+@dataclass(frozen=True)
+class Ballot:
+    """A signed vote as it arrived: the message, its signature, and when it came."""
+
+    message: dict[str, Any]
+    signature: str | bytes
+    received_at: datetime
+    allowance: Allowance | None = None  # read before the database work; None: ask the lookup
+
+
 @lru_cache(maxsize=64)
 def vote_domain(chain_id: int, contract: str) -> VoteDomain:
     """Domains are few and hashing one costs a checksum and three keccaks: reuse them."""
@@ -111,74 +140,186 @@ def cast_vote(
     now: datetime | None = None,
 ) -> VoteReceipt:
     """Check and store one signed vote in ``session`` (the caller commits)."""
-    now = _aware(now or datetime.now(UTC))
-    try:
-        vote = Vote.from_json(message)
-    except BallotError as exc:
-        raise VoteRefused("malformed", str(exc)) from exc
+    ballot = Ballot(message, signature, now or datetime.now(UTC))
+    (answer,) = cast_votes(session, [ballot], allowance_of)
+    if isinstance(answer, VoteRefused):
+        raise answer
+    return answer
 
-    db = session.connection()
-    round_ = db.execute(_ROUND, {"number": vote.round}).one_or_none()
+
+@dataclass
+class _Checked:
+    """A vote whose message, round, signature and window passed."""
+
+    vote: Vote
+    id: bytes
+    ballot: Ballot
+    round: Row[Any]
+
+
+def _check_alone(
+    ballot: Ballot, rounds: dict[int, Row[Any]], now: datetime
+) -> _Checked | VoteRefused:
+    """The checks that need nothing but the message and its round."""
+    try:
+        vote = Vote.from_json(ballot.message)
+    except BallotError as exc:
+        return VoteRefused("malformed", str(exc))
+    round_ = rounds.get(vote.round)
     if round_ is None:
-        raise VoteRefused("unknown_round", f"there is no round {vote.round}")
+        return VoteRefused("unknown_round", f"there is no round {vote.round}")
     domain = vote_domain(round_.chain_id, round_.verifying_contract)
     try:
-        vote_id = verify_vote(vote, domain, signature)
+        vote_id = verify_vote(vote, domain, ballot.signature)
     except BallotError as exc:
-        raise VoteRefused("bad_signature", str(exc)) from exc
-
+        return VoteRefused("bad_signature", str(exc))
     if now < _aware(round_.opens_at) or round_.state == OPENING:
-        raise VoteRefused("round_not_open", f"round {vote.round} is not open for voting yet")
+        return VoteRefused("round_not_open", f"round {vote.round} is not open for voting yet")
     if round_.state != VOTING or now >= _aware(round_.closes_at):
-        raise VoteRefused("round_closed", f"round {vote.round} is closed for voting")
+        return VoteRefused("round_closed", f"round {vote.round} is closed for voting")
+    return _Checked(vote, vote_id, ballot, round_)
 
-    if db.execute(_IN_POOL, {"round": vote.round, "work": vote.work}).first() is None:
-        raise VoteRefused("not_in_pool", f"work 0x{vote.work.hex()} is not in round {vote.round}")
 
-    # Lock the voter's row so two votes of one member cannot both pass the budget
-    # (PostgreSQL; SQLite already lets one writer at a time).
-    if db.execute(_LOCK_MEMBER, {"address": vote.voter}).first() is None:
-        db.execute(_ADD_MEMBER, {"address": vote.voter, "created_at": now})
+def _round_numbers(ballots: Sequence[Ballot]) -> list[int]:
+    numbers = set()
+    for ballot in ballots:
+        number = ballot.message.get("round") if isinstance(ballot.message, dict) else None
+        if isinstance(number, int) and not isinstance(number, bool) and 0 <= number < 2**63:
+            numbers.add(number)
+    return sorted(numbers)
 
-    allowance = allowance_of(vote.voter, round_).vp
-    current = db.execute(_CURRENT, {"round": vote.round, "voter": vote.voter}).all()
-    spent = sum(row.amount for row in current)
-    if any(row.id == vote_id for row in current) or (
-        db.execute(_KNOWN, {"id": vote_id}).first() is not None
-    ):
+
+def _lock_members(db: Connection, voters: list[str], now: datetime) -> None:
+    found = set(db.execute(_LOCK_MEMBERS, {"addresses": voters}).scalars())
+    missing = [v for v in voters if v not in found]
+    if missing:
+        db.execute(_ADD_MEMBER, [{"address": v, "created_at": now} for v in missing])
+
+
+def cast_votes(
+    session: Session,
+    ballots: Sequence[Ballot],
+    allowance_of: AllowanceLookup | None = None,
+) -> list[VoteReceipt | VoteRefused]:
+    """Check and store ``ballots`` in ``session`` (the caller commits); one answer each.
+
+    The answers are those the votes would get cast one by one in this order.
+    """
+    if len(ballots) > MAX_BATCH:
+        raise ValueError(f"at most {MAX_BATCH} votes a batch, got {len(ballots)}")
+    db = session.connection()
+    numbers = _round_numbers(ballots)
+    rounds = {r.number: r for r in db.execute(_ROUNDS, {"numbers": numbers})} if numbers else {}
+    answers: list[_Checked | VoteReceipt | VoteRefused] = [
+        _check_alone(b, rounds, _aware(b.received_at)) for b in ballots
+    ]
+    checked = [a for a in answers if isinstance(a, _Checked)]
+    if not checked:
+        return answers  # type: ignore[return-value]
+
+    round_set = sorted({c.vote.round for c in checked})
+    works = sorted({c.vote.work for c in checked})
+    in_pool = set(db.execute(_IN_POOL, {"rounds": round_set, "works": works}).tuples())
+    for i, answer in enumerate(answers):
+        if isinstance(answer, _Checked) and (answer.vote.round, answer.vote.work) not in in_pool:
+            work, number = answer.vote.work.hex(), answer.vote.round
+            answers[i] = VoteRefused("not_in_pool", f"work 0x{work} is not in round {number}")
+    checked = [a for a in answers if isinstance(a, _Checked)]
+    if not checked:
+        return answers  # type: ignore[return-value]
+
+    voters = sorted({c.vote.voter for c in checked})
+    _lock_members(db, voters, _aware(checked[0].ballot.received_at))
+    current: dict[tuple[int, str], dict[bytes, Any]] = {}
+    for row in db.execute(_CURRENT, {"rounds": round_set, "voters": voters}):
+        current.setdefault((row.round, row.voter), {})[row.work] = row
+    known = set(db.execute(_KNOWN, {"ids": [c.id for c in checked]}).scalars())
+
+    allowances: dict[tuple[int, str], int] = {}
+    pending: dict[bytes, dict[str, Any]] = {}  # vote id -> row to insert
+    superseded: list[bytes] = []
+    for i, answer in enumerate(answers):
+        if isinstance(answer, _Checked):
+            answers[i] = _decide(
+                answer, current, known, allowances, allowance_of, pending, superseded
+            )
+
+    stored = list(pending.values())
+    if superseded:
+        db.execute(_SUPERSEDE, [{"vote_id": vote_id} for vote_id in superseded])
+    if stored:
+        db.execute(_INSERT, stored)
+    return answers  # type: ignore[return-value]
+
+
+def _decide(
+    checked: _Checked,
+    current: dict[tuple[int, str], dict[bytes, Any]],
+    known: set[bytes],
+    allowances: dict[tuple[int, str], int],
+    allowance_of: AllowanceLookup | None,
+    pending: dict[bytes, dict[str, Any]],
+    superseded: list[bytes],
+) -> VoteReceipt | VoteRefused:
+    """Decide one vote against the batch's state so far, and update that state."""
+    vote, vote_id, ballot = checked.vote, checked.id, checked.ballot
+    key = (vote.round, vote.voter)
+    if ballot.allowance is not None:
+        allowances[key] = ballot.allowance.vp
+    elif key not in allowances:
+        if allowance_of is None:
+            raise ValueError("a ballot without an allowance needs an allowance lookup")
+        allowances[key] = allowance_of(vote.voter, checked.round).vp
+    allowance = allowances[key]
+
+    mine = current.setdefault(key, {})
+    spent = sum(row.amount for row in mine.values())
+    if vote_id in known:
         return VoteReceipt(vote_id, "duplicate", spent, allowance)
 
-    previous = next((row for row in current if row.work == vote.work), None)
+    previous = mine.get(vote.work)
     if previous is not None and vote.nonce <= previous.nonce:
-        raise VoteRefused(
+        return VoteRefused(
             "stale_nonce",
             f"nonce {vote.nonce} is not newer than {previous.nonce} of your earlier vote",
         )
     spent_elsewhere = spent - (previous.amount if previous else 0)
     if spent_elsewhere + vote.amount > allowance:
-        raise VoteRefused(
+        return VoteRefused(
             "over_budget",
             f"vote of {vote.amount} VP exceeds what is left: "
             f"{max(allowance - spent_elsewhere, 0)} of {allowance} VP",
         )
 
     if previous is not None:
-        db.execute(_SUPERSEDE, {"vote_id": previous.id})
-    db.execute(
-        _INSERT,
-        {
-            "id": vote_id,
-            "round": vote.round,
-            "voter": vote.voter,
-            "work": vote.work,
-            "direction": vote.direction,
-            "amount": vote.amount,
-            "nonce": vote.nonce,
-            "signature": "0x" + parse_signature(signature).hex(),
-            "current": True,
-            "received_at": now,
-        },
-    )
+        if previous.id in pending:  # replaced within this batch: store it, not current
+            pending[previous.id]["current"] = False
+        else:
+            superseded.append(previous.id)
+    row = {
+        "id": vote_id,
+        "round": vote.round,
+        "voter": vote.voter,
+        "work": vote.work,
+        "direction": vote.direction,
+        "amount": vote.amount,
+        "nonce": vote.nonce,
+        "signature": "0x" + parse_signature(ballot.signature).hex(),
+        "current": True,
+        "received_at": _aware(ballot.received_at),
+    }
+    pending[vote_id] = row
+    known.add(vote_id)
+    mine[vote.work] = _Current(vote_id, vote.amount, vote.nonce)
     return VoteReceipt(
         vote_id, "replaced" if previous else "accepted", spent_elsewhere + vote.amount, allowance
     )
+
+
+@dataclass(frozen=True)
+class _Current:
+    """A vote accepted earlier in the batch, as the current-votes query would show it."""
+
+    id: bytes
+    amount: int
+    nonce: int
