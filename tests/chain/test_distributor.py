@@ -184,3 +184,25 @@ def test_many_leaf_tree_proofs_verify_on_chain(system):
     paid = {indexes[a]: amounts[a] for a in claimers}
     for index in sorted({i for c in claimers for i in (indexes[c], indexes[c] ^ 1)}):
         assert system.distributor.claimed(index) == paid.get(index, 0)
+
+
+def test_contract_accepts_an_openzeppelin_tree_built_elsewhere(system):
+    """Root and proofs from @openzeppelin/merkle-tree 1.0.8 (npm), not from core.merkle:
+    StandardMerkleTree.of([["0", A1, "5000000000000000000"], ["1", A2, "2500000000000000000"],
+    ["2", A3, "7"]], ["uint256", "address", "uint256"]); getProof(0), getProof(2)."""
+    a1, a3 = "0x" + "11" * 20, "0x" + "33" * 20
+    root = bytes.fromhex("64bc16d1a3ca2d5b3cb5a97b801c45dbd02fb9a50a95278c2916336a7682dab8")
+    proof0 = [
+        bytes.fromhex("191d0f7d65eab0fa6c201d27df14a838bda49373c2ccb0fa0263334fcebd4d0e"),
+        bytes.fromhex("a4836074e1400054861d8a34845d66b653e110fc69bdf542cea97cc708fcb8e0"),
+    ]
+    proof2 = [bytes.fromhex("d16896c5291f22b49599c38d37d92f80f4819709ebdd22205a937f9c9ac5d13a")]
+    _fund(system, 10 * 10**18)
+    with boa.env.prank(system.operator):
+        system.distributor.post_root(1, root, 75 * 10**17 + 7)
+    system.distributor.claim(0, a1, 5 * 10**18, proof0)
+    system.distributor.claim(2, a3, 7, proof2)
+    with boa.reverts("distributor: invalid proof"):
+        system.distributor.claim(1, a1, 5 * 10**18, proof0)
+    assert [system.distributor.claimed(i) for i in range(3)] == [5 * 10**18, 0, 7]
+    assert boa.env.get_balance(a1) == 5 * 10**18
