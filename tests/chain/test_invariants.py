@@ -164,10 +164,16 @@ class AuctionAndRewards(RuleBasedStateMachine):
         new = dict(self.cumulative)
         for m in self.members:
             new[m] += data.draw(st.integers(0, room // N_MEMBERS), label=f"add {m}")
+        # Only members with something earned have a leaf, so members join the tree in
+        # different epochs; indexes as the service gives them (kept, new ones appended).
+        leaves = {m: v for m, v in new.items() if v > 0}
+        if not leaves:
+            return
         self.epoch += 1
-        # Indexes as the service gives them: kept from the first root on.
-        self.indexes = assign_indexes(self.indexes, new)
-        self.tree = RewardTree.build(new, self.indexes)
+        before = dict(self.indexes)
+        self.indexes = assign_indexes(self.indexes, leaves)
+        assert all(self.indexes[m] == i for m, i in before.items())
+        self.tree = RewardTree.build(leaves, self.indexes)
         with boa.env.prank(self.s.operator):
             self.s.distributor.post_root(self.epoch, self.tree.root, self.tree.total)
         self.cumulative = new
@@ -177,6 +183,10 @@ class AuctionAndRewards(RuleBasedStateMachine):
     def claim(self, who: int) -> None:
         member = self.members[who]
         amount = self.cumulative[member]
+        if member not in self.tree:  # no leaf yet: the next free index proves nothing
+            with boa.reverts("distributor: invalid proof"):
+                self.s.distributor.claim(len(self.indexes), member, 1, [])
+            return
         proof = self.tree.proof(member)
         index = self.indexes[member]
         if amount <= self.claimed[member]:
