@@ -1,13 +1,18 @@
 """Gas of the on-chain rails, measured from real transaction receipts on a fresh
 embedded chain (anvil, Prague rules). Prints JSON.
 
-    python benchmarks/gas.py [--leaves 100000] [--claims 8]
+    python benchmarks/gas.py [--leaves 100000] [--words 24] [--seed 4]
 
 Every figure is the receipt's ``gasUsed`` (21,000 base + calldata + execution),
 except the voting-power read, which is ``eth_estimateGas`` of the view call.
 Claims are made by the account itself (the usual case) on a tree of ``--leaves``
-random accounts; "first" is an account's first claim ever (its claimed-amount word
-goes from zero to non-zero), "repeat" is the next claim after a new cumulative root.
+random accounts with indexes 0..leaves-1. The claimers hold both indexes (2k, 2k+1)
+of ``--words`` random storage words of the distributor's packed claimed amounts and
+claim in a random order: "claim_first_in_word" is a first claim that finds its word
+empty (zero-to-non-zero write), "claim_second_in_word" a first claim whose neighbour
+already claimed (non-zero-to-non-zero), "claim_first_all" the mean over every first
+claim (half of each, as when every account eventually claims), "claim_repeat" the
+next claim of each after a new cumulative root.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -33,7 +39,7 @@ def _summary(values: list[int]) -> dict[str, float | int]:
     return {"mean": round(statistics.mean(values)), "min": min(values), "max": max(values)}
 
 
-def measure(leaves: int, claims: int) -> dict[str, object]:
+def measure(leaves: int, words: int, seed: int) -> dict[str, object]:
     home = Path(tempfile.mkdtemp(prefix="tastemaker-gas-"))
     settings = ChainSettings(home=home)
     with ChainClient.connect(settings) as c:
@@ -71,34 +77,49 @@ def measure(leaves: int, claims: int) -> dict[str, object]:
         c.advance_time(3600)
         gas["settle"] = c.settle(token_id).gas_used
 
-        claimers = [dev_account(10 + i) for i in range(claims)]
-        amounts = {"0x" + os.urandom(20).hex(): 10**12 + i for i in range(leaves - claims)}
-        for i, a in enumerate(claimers):
-            amounts[a.address] = 10**15 + i
+        rnd = random.Random(seed)
+        claimed_words = rnd.sample(range(leaves // 2), words)
+        claimer_indexes = [i for w in claimed_words for i in (2 * w, 2 * w + 1)]
+        claimers = {i: dev_account(10 + k) for k, i in enumerate(claimer_indexes)}
+        accounts = ["0x" + rnd.randbytes(20).hex() for _ in range(leaves)]
+        for index, account in claimers.items():
+            accounts[index] = account.address
+        indexes = {a: i for i, a in enumerate(accounts)}
+        amounts = {a: 10**12 + i for i, a in enumerate(accounts)}
+        for k, a in enumerate(claimers.values()):
+            amounts[a.address] = 10**15 + k
             c.fund(a.address, ETH)  # pays its own gas
         c.fund(d.addresses["distributor"], 10**6 * ETH)
         t0 = time.perf_counter()
-        tree = RewardTree.build(amounts)
+        tree = RewardTree.build(amounts, indexes)
         build_s = time.perf_counter() - t0
         gas["post_root"] = c.post_root(1, tree.root, tree.total).gas_used
-        first, proof_lengths = [], []
-        for a in claimers:
+        order = list(claimers)
+        rnd.shuffle(order)
+        first_in_word, second_in_word, proof_lengths = [], [], []
+        for index in order:
+            a = claimers[index]
             proof = tree.proof(a.address)
             proof_lengths.append(len(proof))
-            first.append(c.claim(a.address, amounts[a.address], proof, sender=a).gas_used)
-        for a in claimers:
+            used = c.claim(index, a.address, amounts[a.address], proof, sender=a).gas_used
+            neighbour_claimed = c.claimed(index ^ 1) > 0
+            (second_in_word if neighbour_claimed else first_in_word).append(used)
+        for a in claimers.values():
             amounts[a.address] *= 2
-        tree = RewardTree.build(amounts)
+        tree = RewardTree.build(amounts, indexes)
         c.post_root(2, tree.root, tree.total)
         repeat = [
-            c.claim(a.address, amounts[a.address], tree.proof(a.address), sender=a).gas_used
-            for a in claimers
+            c.claim(i, a.address, amounts[a.address], tree.proof(a.address), sender=a).gas_used
+            for i, a in claimers.items()
         ]
-        gas["claim_first"] = _summary(first)
+        gas["claim_first_in_word"] = _summary(first_in_word)
+        gas["claim_second_in_word"] = _summary(second_in_word)
+        gas["claim_first_all"] = _summary(first_in_word + second_in_word)
         gas["claim_repeat"] = _summary(repeat)
         return {
             "chain": "anvil (embedded), receipts gasUsed",
             "tree_leaves": leaves,
+            "claimers": len(claimers),
             "proof_lengths": sorted(set(proof_lengths)),
             "tree_build_seconds": round(build_s, 2),
             "targets": {"claim": 65_000, "bid": 80_000},
@@ -114,9 +135,10 @@ def _last_gas(c: ChainClient) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaves", type=int, default=100_000)
-    parser.add_argument("--claims", type=int, default=8)
+    parser.add_argument("--words", type=int, default=24, help="storage words claimed (x2 claimers)")
+    parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
-    json.dump(measure(args.leaves, args.claims), sys.stdout, indent=2)
+    json.dump(measure(args.leaves, args.words, args.seed), sys.stdout, indent=2)
     print()
 
 

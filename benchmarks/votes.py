@@ -182,8 +182,8 @@ def close(voters: int, votes: int, pool: int, seed: int = 0) -> dict:
             round_ = session.get(Round, 1)
             outcome = stored_outcome(session, round_)
         counted = time.perf_counter() - began
-        epoch = reward_epoch(10**18, outcome.reward_weights, {})
-        tree = RewardTree.build(epoch.cumulative)
+        epoch = reward_epoch(10**18, outcome.reward_weights, {}, {})
+        tree = RewardTree.build(epoch.cumulative, epoch.indexes)
         proofs = [tree.proof(a) for a in epoch.cumulative]
         total = time.perf_counter() - began
         db.dispose()

@@ -25,7 +25,7 @@ from tastemaker.chain.errors import (
 )
 from tastemaker.chain.node import EmbeddedNode, _pid_alive, find_anvil
 from tastemaker.chain.settings import ChainSettings
-from tastemaker.core.merkle import RewardTree
+from tastemaker.core.merkle import RewardTree, assign_indexes
 
 ANVIL = find_anvil(None, Path(os.environ.get("TASTEMAKER_HOME", ".tastemaker")) / "chain" / "node")
 pytestmark = [
@@ -113,23 +113,25 @@ def test_deploy_and_run_an_auction_over_json_rpc(rpc_settings, node):
 
         # Rewards: post a cumulative root and claim through the client.
         members = {dev_account(5).address: 10**15, dev_account(6).address: 2 * 10**15}
-        tree = RewardTree.build(members)
+        tree = RewardTree.build(members, assign_indexes({}, members))
         client.post_root(1, tree.root, tree.total)
         assert client.post_root(1, tree.root, tree.total) is None  # a retried post is a no-op
         account = dev_account(6).address
+        index = tree.index_of(account)
         before = client.balance(account)
-        client.claim(account, members[account], tree.proof(account))
+        client.claim(index, account, members[account], tree.proof(account))
         assert client.balance(account) == before + 2 * 10**15
-        assert client.claimed(account) == 2 * 10**15
+        assert client.claimed(index) == 2 * 10**15
+        assert client.claimed(index ^ 1) == 0  # the neighbour in the same word
         with pytest.raises(TransactionReverted, match="nothing to claim"):
-            client.claim(account, members[account], tree.proof(account))
+            client.claim(index, account, members[account], tree.proof(account))
 
 
 def test_embedded_chain_state_survives_restart(tmp_path):
     settings = _settings(tmp_path / "home")
     voter, bidder = dev_account(2), dev_account(3)
     members = {dev_account(5).address: 10**15}
-    tree = RewardTree.build(members)
+    tree = RewardTree.build(members, assign_indexes({}, members))
     with ChainClient.connect(settings) as client:
         assert client.is_dev_chain and client.node.owns_process
         deployment = client.deploy(_params())
@@ -246,7 +248,7 @@ def test_insufficient_funds_and_reverts_are_named(tmp_path, rpc_settings):
         with pytest.raises(InsufficientFunds, match="needs about"):
             client.bid(token_id, 10**30)
         with pytest.raises(TransactionReverted, match="claim reverted: distributor: invalid"):
-            client.claim(dev_account(5).address, 1, [])
+            client.claim(0, dev_account(5).address, 1, [])
 
 
 def test_reset_chain_is_detected(tmp_path):

@@ -1,9 +1,10 @@
-"""RewardDistributor: cumulative roots, claims against proofs from core.merkle."""
+"""RewardDistributor: cumulative roots over (index, account, cumulative) leaves, claims
+against proofs from core.merkle, claimed amounts packed two to a storage word."""
 
 import boa
 import pytest
 
-from tastemaker.core.merkle import RewardTree
+from tastemaker.core.merkle import RewardTree, assign_indexes
 
 
 @pytest.fixture
@@ -11,8 +12,8 @@ def members(funded):
     return [funded(f"member{i}", 0) for i in range(5)]
 
 
-def _post(system, epoch, amounts):
-    tree = RewardTree.build(amounts)
+def _post(system, epoch, amounts, indexes=None):
+    tree = RewardTree.build(amounts, indexes or assign_indexes({}, amounts))
     with boa.env.prank(system.operator):
         system.distributor.post_root(epoch, tree.root, tree.total)
     return tree
@@ -24,37 +25,126 @@ def _fund(system, wei):
         boa.env.raw_call(system.distributor.address, value=wei)
 
 
+def _claim(system, tree, account, amount=None, index=None, proof=None):
+    return system.distributor.claim(
+        tree.index_of(account) if index is None else index,
+        account,
+        tree.amount_of(account) if amount is None else amount,
+        tree.proof(account) if proof is None else proof,
+    )
+
+
 def test_claims_pay_the_cumulative_difference(system, members):
     _fund(system, 10**18)
     first = {m: (i + 1) * 10**15 for i, m in enumerate(members)}
     tree = _post(system, 1, first)
     for m in members:
-        system.distributor.claim(m, first[m], tree.proof(m))
+        _claim(system, tree, m)
         assert boa.env.get_balance(m) == first[m]
+        assert system.distributor.claimed(tree.index_of(m)) == first[m]
 
     second = {m: v * 3 for m, v in first.items()}
-    tree = _post(system, 2, second)
-    system.distributor.claim(members[0], second[members[0]], tree.proof(members[0]))
+    tree = _post(system, 2, second, tree.indexes)
+    _claim(system, tree, members[0])
     assert boa.env.get_balance(members[0]) == second[members[0]]
-    assert system.distributor.claimed(members[0]) == second[members[0]]
+    assert system.distributor.claimed(tree.index_of(members[0])) == second[members[0]]
     assert system.distributor.roots(1) != system.distributor.roots(2)
+
+
+def test_claim_logs_the_account_index_and_amount(system, members):
+    _fund(system, 10**18)
+    tree = _post(system, 1, {m: 10**15 for m in members})
+    _claim(system, tree, members[3])
+    (log,) = [e for e in system.distributor.get_logs() if type(e).__name__ == "Claimed"]
+    assert (log.account, log.index, log.amount) == (members[3], tree.index_of(members[3]), 10**15)
+
+
+def test_packed_neighbours_claim_independently(system, funded):
+    """Indexes 2k and 2k+1 share a storage word: each claims, twice, in either order,
+    and neither ever sees or changes the other's amount."""
+    _fund(system, 10**21)
+    accounts = [funded(f"neighbour{i}", 0) for i in range(6)]
+    indexes = {a: i for i, a in enumerate(accounts)}  # words 0, 1, 2
+    amounts = {a: (i + 1) * 10**15 + i for i, a in enumerate(accounts)}
+    tree = _post(system, 1, amounts, indexes)
+    # word 0: even first; word 1: odd first; word 2: only the odd one claims
+    for account in (accounts[0], accounts[1], accounts[3], accounts[2], accounts[5]):
+        _claim(system, tree, account)
+    assert [system.distributor.claimed(i) for i in range(6)] == [
+        amounts[accounts[0]],
+        amounts[accounts[1]],
+        amounts[accounts[2]],
+        amounts[accounts[3]],
+        0,
+        amounts[accounts[5]],
+    ]
+    # A new cumulative root: amounts near the uint128 limit in one half must not spill.
+    top = 2**128 - 1
+    second = {a: amounts[a] + 7 * 10**15 for a in accounts}
+    second[accounts[1]] = top - 10**18
+    _fund(system, top)
+    tree = _post(system, 2, second, indexes)
+    for account in (accounts[1], accounts[0], accounts[4], accounts[2]):
+        before = boa.env.get_balance(account)
+        _claim(system, tree, account)
+        paid = second[account] - (amounts[account] if account != accounts[4] else 0)
+        assert boa.env.get_balance(account) - before == paid
+    expected = [second[a] for a in accounts]
+    expected[3], expected[5] = amounts[accounts[3]], amounts[accounts[5]]  # not claimed again
+    assert [system.distributor.claimed(i) for i in range(6)] == expected
+    for account in (accounts[0], accounts[1], accounts[2], accounts[4]):
+        with boa.reverts("distributor: nothing to claim"):
+            _claim(system, tree, account)
+    # The ones that sat out the second claim still can, for exactly the rest.
+    for account in (accounts[3], accounts[5]):
+        before = boa.env.get_balance(account)
+        _claim(system, tree, account)
+        assert boa.env.get_balance(account) - before == second[account] - amounts[account]
+    assert [system.distributor.claimed(i) for i in range(6)] == [second[a] for a in accounts]
 
 
 def test_no_double_claim(system, members):
     _fund(system, 10**18)
     tree = _post(system, 1, {m: 10**15 for m in members})
-    system.distributor.claim(members[0], 10**15, tree.proof(members[0]))
+    _claim(system, tree, members[0])
     with boa.reverts("distributor: nothing to claim"):
-        system.distributor.claim(members[0], 10**15, tree.proof(members[0]))
+        _claim(system, tree, members[0])
 
 
 def test_wrong_amount_or_proof_is_refused(system, members):
     _fund(system, 10**18)
     tree = _post(system, 1, {m: 10**15 for m in members})
     with boa.reverts("distributor: invalid proof"):
-        system.distributor.claim(members[0], 10**15 + 1, tree.proof(members[0]))
+        _claim(system, tree, members[0], amount=10**15 + 1)
     with boa.reverts("distributor: invalid proof"):
-        system.distributor.claim(members[0], 10**15, tree.proof(members[1]))
+        _claim(system, tree, members[0], proof=tree.proof(members[1]))
+
+
+def test_index_must_be_the_accounts_own(system, members):
+    _fund(system, 10**18)
+    tree = _post(system, 1, {m: 10**15 for m in members})
+    a, b = members[0], members[1]
+    # a's leaf with b's index, b's index with a's proof, b's index and proof for a
+    with boa.reverts("distributor: invalid proof"):
+        _claim(system, tree, a, index=tree.index_of(b))
+    with boa.reverts("distributor: invalid proof"):
+        system.distributor.claim(tree.index_of(b), a, 10**15, tree.proof(b))
+    # an index outside the tree, including one that shares a word with a real one
+    with boa.reverts("distributor: invalid proof"):
+        _claim(system, tree, a, index=len(members))
+    with boa.reverts("distributor: invalid proof"):
+        _claim(system, tree, a, index=2**256 - 1)
+    assert [system.distributor.claimed(i) for i in range(len(members) + 1)] == [0] * 6
+
+
+def test_amounts_from_two_to_the_128_are_refused(system, members):
+    amounts = {m: 10**15 for m in members}
+    amounts[members[0]] = 2**128
+    tree = _post(system, 1, amounts)
+    with boa.reverts("distributor: amount exceeds uint128"):
+        _claim(system, tree, members[0])
+    with boa.reverts("distributor: amount exceeds uint128"):
+        _claim(system, tree, members[1], amount=2**256 - 1)
 
 
 def test_anyone_may_claim_but_the_account_is_paid(system, members, funded):
@@ -62,12 +152,12 @@ def test_anyone_may_claim_but_the_account_is_paid(system, members, funded):
     tree = _post(system, 1, {m: 10**15 for m in members})
     relayer = funded("relayer")
     with boa.env.prank(relayer):
-        system.distributor.claim(members[2], 10**15, tree.proof(members[2]))
+        _claim(system, tree, members[2])
     assert boa.env.get_balance(members[2]) == 10**15
 
 
 def test_epochs_advance_one_at_a_time_by_the_operator(system, members, funded):
-    tree = RewardTree.build({members[0]: 1})
+    tree = RewardTree.build({members[0]: 1}, {members[0]: 0})
     with boa.env.prank(funded("stranger")), boa.reverts("distributor: caller is not the operator"):
         system.distributor.post_root(1, tree.root, 1)
     with boa.env.prank(system.operator):
@@ -80,9 +170,39 @@ def test_epochs_advance_one_at_a_time_by_the_operator(system, members, funded):
 
 
 def test_many_leaf_tree_proofs_verify_on_chain(system):
+    """Python's tree against the contract on 3,000 leaves (proofs of 11-12 hashes), with
+    indexes that are not the address order (as after several epochs)."""
     _fund(system, 10**20)
-    amounts = {boa.env.generate_address(f"m{i}"): 10**12 + i for i in range(300)}
-    tree = _post(system, 1, amounts)
-    for account in list(amounts)[::37]:
-        system.distributor.claim(account, amounts[account], tree.proof(account))
-        assert system.distributor.claimed(account) == amounts[account]
+    accounts = [boa.env.generate_address(f"m{i}") for i in range(3000)]
+    amounts = {a: 10**12 + i for i, a in enumerate(accounts)}
+    indexes = {a: (i * 7919) % len(accounts) for i, a in enumerate(accounts)}
+    tree = _post(system, 1, amounts, indexes)
+    assert {len(tree.proof(a)) for a in accounts} == {11, 12}
+    claimers = accounts[::97]
+    for account in claimers:
+        _claim(system, tree, account)
+    paid = {indexes[a]: amounts[a] for a in claimers}
+    for index in sorted({i for c in claimers for i in (indexes[c], indexes[c] ^ 1)}):
+        assert system.distributor.claimed(index) == paid.get(index, 0)
+
+
+def test_contract_accepts_an_openzeppelin_tree_built_elsewhere(system):
+    """Root and proofs from @openzeppelin/merkle-tree 1.0.8 (npm), not from core.merkle:
+    StandardMerkleTree.of([["0", A1, "5000000000000000000"], ["1", A2, "2500000000000000000"],
+    ["2", A3, "7"]], ["uint256", "address", "uint256"]); getProof(0), getProof(2)."""
+    a1, a3 = "0x" + "11" * 20, "0x" + "33" * 20
+    root = bytes.fromhex("64bc16d1a3ca2d5b3cb5a97b801c45dbd02fb9a50a95278c2916336a7682dab8")
+    proof0 = [
+        bytes.fromhex("191d0f7d65eab0fa6c201d27df14a838bda49373c2ccb0fa0263334fcebd4d0e"),
+        bytes.fromhex("a4836074e1400054861d8a34845d66b653e110fc69bdf542cea97cc708fcb8e0"),
+    ]
+    proof2 = [bytes.fromhex("d16896c5291f22b49599c38d37d92f80f4819709ebdd22205a937f9c9ac5d13a")]
+    _fund(system, 10 * 10**18)
+    with boa.env.prank(system.operator):
+        system.distributor.post_root(1, root, 75 * 10**17 + 7)
+    system.distributor.claim(0, a1, 5 * 10**18, proof0)
+    system.distributor.claim(2, a3, 7, proof2)
+    with boa.reverts("distributor: invalid proof"):
+        system.distributor.claim(1, a1, 5 * 10**18, proof0)
+    assert [system.distributor.claimed(i) for i in range(3)] == [5 * 10**18, 0, 7]
+    assert boa.env.get_balance(a1) == 5 * 10**18

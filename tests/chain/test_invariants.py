@@ -10,7 +10,8 @@ Invariants after every step:
 - only the highest bidder wins, and a bid that meets the minimum always succeeds,
   even when the previous bidder is a contract that reverts or burns gas on refunds;
 - no double claim: each claim pays exactly the new cumulative amount minus what was
-  already paid, and a repeated claim reverts.
+  already paid, and a repeated claim reverts; members share packed storage words
+  (indexes 2k and 2k+1) and no claim changes another index's amount.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from tastemaker.core.merkle import RewardTree
+from tastemaker.core.merkle import RewardTree, assign_indexes
 
 from .support import DISTRIBUTOR_BPS, DURATION, deploy_system, deployer
 
@@ -64,6 +65,7 @@ class AuctionAndRewards(RuleBasedStateMachine):
         self.cumulative = dict.fromkeys(self.members, 0)
         self.claimed = dict.fromkeys(self.members, 0)
         self.tree: RewardTree | None = None
+        self.indexes: dict[str, int] = {}
         self.epoch = 0
         self.content = 0
 
@@ -162,8 +164,16 @@ class AuctionAndRewards(RuleBasedStateMachine):
         new = dict(self.cumulative)
         for m in self.members:
             new[m] += data.draw(st.integers(0, room // N_MEMBERS), label=f"add {m}")
+        # Only members with something earned have a leaf, so members join the tree in
+        # different epochs; indexes as the service gives them (kept, new ones appended).
+        leaves = {m: v for m, v in new.items() if v > 0}
+        if not leaves:
+            return
         self.epoch += 1
-        self.tree = RewardTree.build({m: v for m, v in new.items()})
+        before = dict(self.indexes)
+        self.indexes = assign_indexes(self.indexes, leaves)
+        assert all(self.indexes[m] == i for m, i in before.items())
+        self.tree = RewardTree.build(leaves, self.indexes)
         with boa.env.prank(self.s.operator):
             self.s.distributor.post_root(self.epoch, self.tree.root, self.tree.total)
         self.cumulative = new
@@ -173,13 +183,18 @@ class AuctionAndRewards(RuleBasedStateMachine):
     def claim(self, who: int) -> None:
         member = self.members[who]
         amount = self.cumulative[member]
+        if member not in self.tree:  # no leaf yet: the next free index proves nothing
+            with boa.reverts("distributor: invalid proof"):
+                self.s.distributor.claim(len(self.indexes), member, 1, [])
+            return
         proof = self.tree.proof(member)
+        index = self.indexes[member]
         if amount <= self.claimed[member]:
             with boa.reverts("distributor: nothing to claim"):
-                self.s.distributor.claim(member, amount, proof)
+                self.s.distributor.claim(index, member, amount, proof)
             return
         before = boa.env.get_balance(member)
-        self.s.distributor.claim(member, amount, proof)
+        self.s.distributor.claim(index, member, amount, proof)
         assert boa.env.get_balance(member) - before == amount - self.claimed[member]
         self.claimed[member] = amount
 
@@ -203,7 +218,12 @@ class AuctionAndRewards(RuleBasedStateMachine):
     def distributor_holds_funded_minus_claimed(self) -> None:
         paid = sum(self.claimed.values())
         assert boa.env.get_balance(self.s.distributor.address) == self.funded_distributor - paid
-        assert all(self.s.distributor.claimed(m) == self.claimed[m] for m in self.members)
+        for m in self.members:
+            if m in self.indexes:  # members 0-3 fill words 0 and 1, both halves
+                assert self.s.distributor.claimed(self.indexes[m]) == self.claimed[m]
+            else:
+                assert self.claimed[m] == 0
+        assert self.s.distributor.claimed(N_MEMBERS) == 0  # no leaf, no cross-talk
 
     @invariant()
     def highest_bid_is_the_recorded_one(self) -> None:

@@ -34,7 +34,7 @@ def _record() -> dict:
     }
     impressions = {W[0]: 12, W[1]: 8, W[2]: 40}
     outcome = round_outcome(W, votes, impressions, allowances, prior_exposure=5)
-    epoch = reward_epoch(10**18, outcome.reward_weights, {ADDR[0]: 5})
+    epoch = reward_epoch(10**18, outcome.reward_weights, {ADDR[0]: 5}, {ADDR[0]: 0})
     return {
         "format": RECORD_FORMAT,
         "round": 4,
@@ -51,8 +51,10 @@ def _record() -> dict:
         "rewards": {
             "pool": str(10**18),
             "previous_cumulative": {ADDR[0]: "5"},
+            "previous_indexes": {ADDR[0]: 0},
             "shares": {a: str(v) for a, v in epoch.shares.items()},
             "cumulative": {a: str(v) for a, v in epoch.cumulative.items()},
+            "indexes": epoch.indexes,
             "root": "0x" + epoch.root.hex(),
         },
     }
@@ -68,6 +70,7 @@ def test_an_honest_record_verifies() -> None:
         ADDR[0]: "666666666666666667",
         ADDR[1]: "333333333333333333",
     }
+    assert record["rewards"]["indexes"] == {ADDR[0]: 0, ADDR[1]: 1}  # A kept 0, B appended
 
 
 def _failed(record) -> set[str]:
@@ -96,8 +99,38 @@ def test_tampering_is_caught_where_it_happens() -> None:
     assert "allowances" in _failed(dropped)
 
 
+def _reindexed(record: dict, indexes: dict[str, int]) -> dict:
+    """``record`` with its leaf indexes replaced and the root recomputed to match."""
+    from tastemaker.core.merkle import RewardTree
+
+    rewards = record["rewards"]
+    cumulative = {a: int(v) for a, v in rewards["cumulative"].items()}
+    rewards["indexes"] = indexes
+    rewards["root"] = "0x" + RewardTree.build(cumulative, indexes).root.hex()
+    return record
+
+
+def test_reassigned_leaf_indexes_are_caught() -> None:
+    # A old account moved to another index (with a root built to match): the indexes
+    # and the root both disagree with the rule.
+    swapped = _reindexed(_record(), {ADDR[0]: 1, ADDR[1]: 0})
+    assert _failed(swapped) == {"leaf indexes", "merkle root"}
+
+    # A new account given an index with a gap.
+    gapped = _reindexed(_record(), {ADDR[0]: 0, ADDR[1]: 5})
+    assert _failed(gapped) == {"leaf indexes", "merkle root"}
+
+    # Previous indexes that are not 0..n-1, or that name other accounts than the totals.
+    bad_previous = _record()
+    bad_previous["rewards"]["previous_indexes"] = {ADDR[0]: 3}
+    assert _failed(bad_previous) == {"leaf indexes"}
+    other_previous = _record()
+    other_previous["rewards"]["previous_indexes"] = {ADDR[2]: 0}
+    assert _failed(other_previous) == {"leaf indexes"}
+
+
 def test_malformed_records_are_refused() -> None:
-    with pytest.raises(RecordError, match="not a tastemaker-round/1 record"):
+    with pytest.raises(RecordError, match="not a tastemaker-round/2 record"):
         verify_record({"format": "other"})
     broken = copy.deepcopy(_record())
     del broken["pool"]

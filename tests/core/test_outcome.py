@@ -35,12 +35,19 @@ def test_votes_outside_the_pool_and_no_support_give_no_winner() -> None:
 
 
 def test_reward_epoch_is_cumulative_and_exact() -> None:
-    first = reward_epoch(10**18, {A: 1, B: 2}, {})
+    first = reward_epoch(10**18, {A: 1, B: 2}, {}, {})
     assert first.distributed == 10**18 and first.carried == 0
-    second = reward_epoch(5, {B: 1, C: 1}, first.cumulative)
+    second = reward_epoch(5, {B: 1, C: 1}, first.cumulative, first.indexes)
     assert second.cumulative[A] == first.cumulative[A]
     assert second.cumulative[B] == first.cumulative[B] + second.shares[B]
     assert second.total == 10**18 + 5
-    assert second.root == RewardTree.build(second.cumulative).root
-    nobody = reward_epoch(7, {}, second.cumulative)
+    assert second.root == RewardTree.build(second.cumulative, second.indexes).root
+    nobody = reward_epoch(7, {}, second.cumulative, second.indexes)
     assert nobody.carried == 7 and nobody.root == second.root
+
+
+def test_reward_epoch_keeps_leaf_indexes_and_appends_new_accounts() -> None:
+    first = reward_epoch(10**18, {B: 1, A: 2}, {}, {})
+    assert first.indexes == {a: i for i, a in enumerate(sorted([A, B], key=str.lower))}
+    second = reward_epoch(5, {C: 1, A: 1}, first.cumulative, first.indexes)
+    assert second.indexes == first.indexes | {C: 2}

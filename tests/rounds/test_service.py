@@ -81,7 +81,10 @@ def test_a_round_from_opening_to_claims(scenario) -> None:
         member = scenario.members[index]
         data = claim_data(ctx, member.address)
         before = chain.balance(member.address)
-        result = chain.claim(member.address, data.cumulative, data.proof, sender=dev_account(8))
+        result = chain.claim(
+            data.index, member.address, data.cumulative, data.proof, sender=dev_account(8)
+        )
+        assert chain.claimed(data.index) == data.cumulative
         assert chain.balance(member.address) - before == rewards[member.address]  # to the wei
         assert result.gas_used < 100_000
 

@@ -20,7 +20,7 @@ from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 
 from tastemaker.chain.client import dev_account
-from tastemaker.rounds.service import close_round, settle_round
+from tastemaker.rounds.service import claim_data, close_round, settle_round
 from tests.web.support import BIDDER, Site, build_site
 
 pytestmark = pytest.mark.slow
@@ -223,7 +223,8 @@ def test_sign_in_vote_leaderboard_bid_and_claim_in_chromium(
     _shot(page, tmp_path, "rewards")
     page.click("#claim")
     page.wait_for_selector("#claimable:has-text('0.0000 ETH')")
-    assert site.chain.claimed(member.address) > 0
+    claim = claim_data(site.ctx, member.address)
+    assert claim is not None and site.chain.claimed(claim.index) == claim.cumulative
     assert wallet.requests.count("eth_sendTransaction") == 2
 
     page.goto(server + "/taste")

@@ -87,6 +87,7 @@ def test_bid_settle_and_claim_through_the_api(site, client) -> None:
     assert claimable > 0 and rewards["claimed"] == "0"
     assert verify(
         site.chain.reward_root(),
+        rewards["index"],
         member.address,
         claimable,
         [bytes.fromhex(p[2:]) for p in rewards["proof"]],

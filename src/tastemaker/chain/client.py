@@ -427,19 +427,22 @@ class ChainClient:
         fn = self.contract("distributor").functions.post_root(epoch, root, total)
         return self._transact(fn, None, label="post root")
 
-    def claimed(self, address: str) -> int:
-        return self._read(self.contract("distributor").functions.claimed(self._checksum(address)))
+    def claimed(self, index: int) -> int:
+        """The cumulative amount already paid to leaf index ``index``."""
+        return self._read(self.contract("distributor").functions.claimed(index))
 
     def claim(
         self,
+        index: int,
         account: str,
         cumulative_amount: int,
         proof: Sequence[bytes],
         *,
         sender: LocalAccount | None = None,
     ) -> TxResult:
+        """Claim ``account``'s rewards with its leaf ``(index, account, cumulative_amount)``."""
         fn = self.contract("distributor").functions.claim(
-            self._checksum(account), cumulative_amount, list(proof)
+            index, self._checksum(account), cumulative_amount, list(proof)
         )
         return self._transact(fn, sender, label="claim")
 

@@ -2,9 +2,11 @@
 
 A record (``tastemaker export``) holds the round's domain, rules, pool, impression
 counts, every signed vote, each voter's final allowance, the published tally and
-the reward epoch. ``verify_record`` checks every signature, recomputes the tally
-and the rewards with the same rules the service used (``core.outcome``), rebuilds
-the Merkle root, and reports each check. Comparing the root with the chain is the
+the reward epoch (with the leaf indexes before and after it). ``verify_record``
+checks every signature, recomputes the tally and the rewards with the same rules the
+service used (``core.outcome``), re-derives the leaf indexes (old accounts keep theirs,
+new ones are appended in address order), rebuilds the Merkle root, and reports each
+check. Comparing the root with the chain is the
 caller's job (it needs a node); this module does no I/O.
 """
 
@@ -17,7 +19,8 @@ from tastemaker.core.ballots import BallotError, Vote, VoteDomain, verify_vote
 from tastemaker.core.outcome import reward_epoch, round_outcome
 from tastemaker.core.voting_power import Allowance
 
-RECORD_FORMAT = "tastemaker-round/1"
+# /2: leaves are (index, account, cumulative) and the rewards carry the leaf indexes.
+RECORD_FORMAT = "tastemaker-round/2"
 
 
 @dataclass
@@ -112,7 +115,17 @@ def _verify(record: dict[str, Any]) -> AuditReport:
     rewards = record.get("rewards")
     if rewards is not None:
         previous = {a: int(v) for a, v in rewards["previous_cumulative"].items()}
-        epoch = reward_epoch(int(rewards["pool"]), outcome.reward_weights, previous)
+        previous_indexes = {a: int(v) for a, v in rewards["previous_indexes"].items()}
+        if previous_indexes.keys() != previous.keys():
+            report.add("leaf indexes", False, "previous indexes and totals name other accounts")
+            return report
+        try:
+            epoch = reward_epoch(
+                int(rewards["pool"]), outcome.reward_weights, previous, previous_indexes
+            )
+        except ValueError as exc:
+            report.add("leaf indexes", False, str(exc))
+            return report
         shares = {a: str(v) for a, v in epoch.shares.items()}
         report.add(
             "reward shares",
@@ -121,6 +134,14 @@ def _verify(record: dict[str, Any]) -> AuditReport:
         )
         cumulative = {a: str(v) for a, v in epoch.cumulative.items()}
         report.add("cumulative totals", cumulative == rewards["cumulative"])
+        indexes = {a: int(v) for a, v in rewards["indexes"].items()}
+        report.add(
+            "leaf indexes",
+            indexes == epoch.indexes,
+            f"{len(previous_indexes)} kept, {len(epoch.indexes) - len(previous_indexes)} new"
+            if indexes == epoch.indexes
+            else "indexes differ from the previous ones plus new accounts in address order",
+        )
         root = "0x" + epoch.root.hex()
         report.add("merkle root", root == rewards["root"], root)
     return report

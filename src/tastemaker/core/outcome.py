@@ -10,7 +10,8 @@ Rules:
   who spent more than that (they unstaked mid-round) has every vote scaled down by
   final_vp / spent, floored, so unstaking forfeits VP instead of keeping it.
 - Voters' rewards are the voter pool split pro rata to effective VP spent, among
-  voters whose stake earns rewards; cumulative totals become the Merkle leaves.
+  voters whose stake earns rewards; cumulative totals become the Merkle leaves,
+  each under the account's permanent leaf index (``core.merkle.assign_indexes``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, TypeVar
 
-from tastemaker.core.merkle import RewardTree
+from tastemaker.core.merkle import RewardTree, assign_indexes
 from tastemaker.core.rewards import accumulate, split_pro_rata
 from tastemaker.core.tally import CountedVote, TallyRow, tally
 from tastemaker.core.voting_power import Allowance
@@ -113,6 +114,7 @@ def round_outcome(
 class RewardEpochResult:
     shares: dict[str, int]
     cumulative: dict[str, int]
+    indexes: dict[str, int]  # every account's leaf index, old ones unchanged
     distributed: int
     carried: int
     root: bytes
@@ -123,11 +125,20 @@ class RewardEpochResult:
 
 
 def reward_epoch(
-    voter_pool: int, weights: Mapping[str, int], previous_cumulative: Mapping[str, int]
+    voter_pool: int,
+    weights: Mapping[str, int],
+    previous_cumulative: Mapping[str, int],
+    previous_indexes: Mapping[str, int],
 ) -> RewardEpochResult:
-    """Split ``voter_pool`` wei and fold it into lifetime totals; nothing eligible -> carry."""
+    """Split ``voter_pool`` wei and fold it into lifetime totals; nothing eligible -> carry.
+
+    Accounts new to the tree get the next leaf indexes after ``previous_indexes``.
+    """
     shares = split_pro_rata(voter_pool, weights)
     cumulative = accumulate(previous_cumulative, shares)
+    indexes = assign_indexes(previous_indexes, cumulative)
     distributed = sum(shares.values())
-    root = RewardTree.build(cumulative).root if cumulative else b"\0" * 32
-    return RewardEpochResult(shares, cumulative, distributed, voter_pool - distributed, root)
+    root = RewardTree.build(cumulative, indexes).root if cumulative else b"\0" * 32
+    return RewardEpochResult(
+        shares, cumulative, indexes, distributed, voter_pool - distributed, root
+    )

@@ -281,10 +281,12 @@ def _claims(ctx: RoundContext, members: list[DemoMember], result: DemoResult) ->
     result.rewards = dict(earned)
     for member in members:
         data = claim_data(ctx, member.address)
-        if data is None or data.cumulative <= chain.claimed(member.address):
+        if data is None or data.cumulative <= chain.claimed(data.index):
             continue
         before = chain.balance(member.address)
-        receipt = chain.claim(member.address, data.cumulative, data.proof, sender=member.account)
+        receipt = chain.claim(
+            data.index, member.address, data.cumulative, data.proof, sender=member.account
+        )
         gas = receipt.gas_used * int(receipt.receipt["effectiveGasPrice"])
         result.claimed[member.address] = (
             result.claimed.get(member.address, 0) + chain.balance(member.address) - before + gas

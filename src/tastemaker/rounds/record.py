@@ -3,7 +3,7 @@
 ``export_round`` writes what ``tastemaker.core.audit.verify_record`` reads: the
 vote domain, rules, pool, impression counts, every signed vote as received, each
 voter's final allowance, the tally, the winner and the reward epoch with the
-cumulative totals before and after it.
+cumulative totals and the leaf indexes before and after it.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from tastemaker.core.tally import TallyRow
 from tastemaker.rounds import states
 from tastemaker.rounds.service import (
     RoundError,
-    _latest_cumulative,
     get_round,
     impression_counts,
+    reward_ledger,
     stored_outcome,
 )
 from tastemaker.store.tables import (
@@ -113,14 +113,16 @@ def export_round(session: Session, number: int) -> dict[str, Any]:
     epoch = session.scalar(select(RewardEpoch).where(RewardEpoch.round == number))
     if epoch is not None:
         shares = session.scalars(select(Reward).where(Reward.epoch == epoch.epoch)).all()
-        previous = _latest_cumulative(session, before_epoch=epoch.epoch)
-        after = _latest_cumulative(session, before_epoch=epoch.epoch + 1)
+        previous = reward_ledger(session, before_epoch=epoch.epoch)
+        after = reward_ledger(session, before_epoch=epoch.epoch + 1)
         record["rewards"] = {
             "epoch": epoch.epoch,
             "pool": str(epoch.pool),
-            "previous_cumulative": {a: str(v) for a, v in sorted(previous.items())},
+            "previous_cumulative": {a: str(v) for a, v in sorted(previous.cumulative.items())},
+            "previous_indexes": dict(sorted(previous.indexes.items())),
             "shares": {r.account: str(r.amount) for r in sorted(shares, key=lambda r: r.account)},
-            "cumulative": {a: str(v) for a, v in sorted(after.items())},
+            "cumulative": {a: str(v) for a, v in sorted(after.cumulative.items())},
+            "indexes": dict(sorted(after.indexes.items())),
             "root": _hex(epoch.root),
             "posted": epoch.posted,
         }

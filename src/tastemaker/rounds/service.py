@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from tastemaker.chain.client import ChainClient
 from tastemaker.chain.metadata import WorkMetadata
-from tastemaker.core.merkle import RewardTree
+from tastemaker.core.merkle import RewardTree, assign_indexes
 from tastemaker.core.outcome import RoundOutcome, StoredVote, reward_epoch, round_outcome
 from tastemaker.core.rewards import share_of
 from tastemaker.core.voting_power import Allowance, allowance
@@ -405,15 +405,35 @@ def close_round(
 # ----------------------------------------------------------------------------- settle
 
 
-def _latest_cumulative(session: Session, before_epoch: int | None = None) -> dict[str, int]:
-    """Every account's lifetime reward total as of the newest epoch (before one, if given)."""
+@dataclass(frozen=True)
+class RewardLedger:
+    """Every account's lifetime reward total and permanent leaf index, as of an epoch."""
+
+    cumulative: dict[str, int]
+    indexes: dict[str, int]
+
+
+def reward_ledger(session: Session, before_epoch: int | None = None) -> RewardLedger:
+    """The ledger as of the newest epoch (before ``before_epoch``, if given).
+
+    The indexes are not stored: they are re-derived epoch by epoch with the rule the
+    public record is checked against (``assign_indexes``: accounts keep their index,
+    accounts first rewarded in an epoch are appended in address order).
+    """
     query = select(Reward.account, Reward.cumulative, Reward.epoch).order_by(Reward.epoch)
     if before_epoch is not None:
         query = query.where(Reward.epoch < before_epoch)
     totals: dict[str, int] = {}
-    for account, cumulative, _ in session.execute(query):
+    indexes: dict[str, int] = {}
+    current: int | None = None
+    accounts: list[str] = []
+    for account, cumulative, epoch in session.execute(query):
+        if epoch != current:
+            indexes = assign_indexes(indexes, accounts)
+            current, accounts = epoch, []
+        accounts.append(account)
         totals[account] = cumulative
-    return totals
+    return RewardLedger(totals, assign_indexes(indexes, accounts))
 
 
 def _undistributed(session: Session) -> int:
@@ -470,8 +490,13 @@ def settle_round(ctx: RoundContext, number: int) -> str:
         epoch = session.scalar(select(RewardEpoch).where(RewardEpoch.round == number))
         if epoch is None:
             outcome = stored_outcome(session, get_round(session, number))
-            previous = _latest_cumulative(session)
-            result = reward_epoch(_undistributed(session), outcome.reward_weights, previous)
+            previous = reward_ledger(session)
+            result = reward_epoch(
+                _undistributed(session),
+                outcome.reward_weights,
+                previous.cumulative,
+                previous.indexes,
+            )
             if result.distributed == 0:  # nobody eligible: the pool waits for a later epoch
                 get_round(session, number).state = states.SETTLED
                 return states.SETTLED
@@ -517,6 +542,9 @@ def settle_round(ctx: RoundContext, number: int) -> str:
 
 @dataclass(frozen=True)
 class ClaimData:
+    """The arguments of ``RewardDistributor.claim`` for one account."""
+
+    index: int
     account: str
     cumulative: int
     proof: list[bytes]
@@ -531,11 +559,18 @@ def claim_data(ctx: RoundContext, account: str) -> ClaimData | None:
         )
         if epoch is None:
             return None
-        totals = _latest_cumulative(session, before_epoch=epoch + 1)
-    tree = RewardTree.build(totals)
+        ledger = reward_ledger(session, before_epoch=epoch + 1)
+    tree = RewardTree.build(ledger.cumulative, ledger.indexes)
     if account not in tree:
         return None
-    return ClaimData(account, tree.amount_of(account), tree.proof(account), epoch)
+    return ClaimData(
+        tree.index_of(account), account, tree.amount_of(account), tree.proof(account), epoch
+    )
+
+
+def claimed_amount(ctx: RoundContext, claim: ClaimData | None) -> int:
+    """What the distributor has already paid for ``claim``'s index (0 without a leaf)."""
+    return ctx.chain.claimed(claim.index) if claim is not None else 0
 
 
 def step_summary(ctx: RoundContext, number: int) -> dict[str, Any]:

@@ -28,7 +28,7 @@ def bid_tx(chain: ChainClient, token_id: int, amount: int, sender: str) -> dict[
 def claim_tx(chain: ChainClient, claim: ClaimData, sender: str) -> dict[str, Any]:
     distributor = chain.contract("distributor")
     fn = distributor.functions.claim(
-        Web3.to_checksum_address(claim.account), claim.cumulative, list(claim.proof)
+        claim.index, Web3.to_checksum_address(claim.account), claim.cumulative, list(claim.proof)
     )
     return tx_json(distributor.address, fn._encode_transaction_data(), 0, chain.chain_id, sender)
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from tastemaker.rounds.service import claim_data
+from tastemaker.rounds.service import claim_data, claimed_amount
 from tastemaker.store.tables import Auction, Work
 from tastemaker.web import onchain, queries
 from tastemaker.web.deps import Ctx, Db, MaybeMember
@@ -114,7 +114,7 @@ def rewards_page(request: Request, ctx: Ctx, session: Db, member: MaybeMember) -
     info = None
     if member:
         claim = claim_data(ctx.rounds, member)
-        claimed = ctx.rounds.chain.claimed(member)
+        claimed = claimed_amount(ctx.rounds, claim)
         cumulative = claim.cumulative if claim else 0
         info = {
             "cumulative": cumulative,

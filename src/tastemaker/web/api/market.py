@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from tastemaker.rounds.service import claim_data
+from tastemaker.rounds.service import claim_data, claimed_amount
 from tastemaker.store.tables import Auction
 from tastemaker.web import onchain, queries
 from tastemaker.web.deps import Ctx, Db, Member, Paging, page, parse_address
@@ -82,10 +82,11 @@ def bid_tx(
 
 def _rewards(ctx: Ctx, session: Db, account: str) -> dict[str, Any]:
     claim = claim_data(ctx.rounds, account)
-    claimed = ctx.rounds.chain.claimed(account)
+    claimed = claimed_amount(ctx.rounds, claim)
     cumulative = claim.cumulative if claim else 0
     return {
         "account": account,
+        "index": claim.index if claim else None,
         "cumulative": str(cumulative),
         "claimed": str(claimed),
         "claimable": str(max(cumulative - claimed, 0)),
@@ -103,7 +104,7 @@ def rewards(ctx: Ctx, session: Db, account: str) -> dict[str, Any]:
 @router.post("/rewards/claim-tx", summary="A claim transaction for the signed-in member")
 def claim_tx(ctx: Ctx, member: Member) -> dict[str, Any]:
     claim = claim_data(ctx.rounds, member)
-    claimed = ctx.rounds.chain.claimed(member)
+    claimed = claimed_amount(ctx.rounds, claim)
     if claim is None or claim.cumulative <= claimed:
         raise Problem(409, "nothing_to_claim", "you have no unclaimed rewards")
     return {
