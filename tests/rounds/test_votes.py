@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from tastemaker.core.ballots import Vote, VoteDomain, sign_vote
 from tastemaker.core.voting_power import Allowance
-from tastemaker.rounds.votes import VoteRefused, cast_vote
+from tastemaker.rounds.votes import Ballot, VoteReceipt, VoteRefused, cast_vote, cast_votes
+from tastemaker.store.db import Database, sqlite_url
 from tastemaker.store.tables import GenomeRow, PoolEntry, Round, VoteRow, Work
 
 CONTRACT = "0x" + "ab" * 20
@@ -26,6 +27,10 @@ def allowance_of(voter: str, round_: Round) -> Allowance:
 
 @pytest.fixture
 def db(database):
+    return _populate(database)
+
+
+def _populate(database):
     with database.unit_of_work() as session:
         session.add(GenomeRow(id="g" * 64, engine="cppn", engine_version="1", data={}, parents=[]))
         for i, work in enumerate([*WORKS, OUTSIDE]):
@@ -126,3 +131,68 @@ def test_replay_of_an_old_nonce_and_budget_across_works(db) -> None:
     with pytest.raises(VoteRefused) as over:
         _cast(db, *_signed(work=WORKS[2], amount=1, nonce=7))
     assert over.value.code == "over_budget" and "0 of 100 VP" in str(over.value)
+
+
+def _mixed_ballots() -> list[Ballot]:
+    """Votes that meet every rule and break every rule, several by one voter, in an
+    order where later answers depend on earlier ones of the same batch."""
+    signed = [
+        _signed(nonce=1),  # accepted
+        _signed(nonce=1),  # duplicate of the one before, in the same batch
+        _signed(amount=70, direction=-1, nonce=2),  # replaces it, in the same batch
+        _signed(nonce=2, amount=5),  # stale: not newer than the replacement
+        _signed(work=WORKS[1], amount=31, nonce=3),  # over budget: 70 + 31 > 100
+        _signed(work=WORKS[1], amount=30, nonce=4),  # fits exactly
+        _signed(key_index=1, work=WORKS[2], amount=100, nonce=1),  # another voter
+        _signed(key_index=1, work=OUTSIDE, nonce=2),  # not in the pool
+        _signed(key_index=2, amount=1),  # no stake
+        _signed(sign_with=KEYS[1], nonce=9),  # signed by someone else
+        _signed(round=2),  # closed round
+        _signed(round=7),  # unknown round
+        ({"voter": ADDRESSES[0], "round": 1}, "0x" + "00" * 65),  # malformed
+        (["not", "a", "vote"], "0x" + "00" * 65),  # malformed, not even an object
+    ]
+    return [Ballot(message, signature, NOW) for message, signature in signed]
+
+
+def _answer(answer: VoteReceipt | VoteRefused) -> tuple:
+    if isinstance(answer, VoteRefused):
+        return ("refused", answer.code, str(answer))
+    return (answer.id, answer.status, answer.spent, answer.allowance)
+
+
+def _stored(database) -> list[tuple]:
+    with database.unit_of_work() as session:
+        rows = session.scalars(select(VoteRow).order_by(VoteRow.voter, VoteRow.nonce)).all()
+        return [(r.id, r.voter, r.work, r.amount, r.nonce, r.current) for r in rows]
+
+
+def test_a_batch_answers_and_stores_as_one_by_one_would(db, tmp_path) -> None:
+    ballots = _mixed_ballots()
+    with db.unit_of_work() as session:
+        batch = cast_votes(session, ballots, allowance_of)
+
+    one_by_one = _populate(Database(sqlite_url(tmp_path / "one-by-one.db")))
+    singles = []
+    for ballot in ballots:
+        with one_by_one.unit_of_work() as session:
+            singles.append(cast_votes(session, [ballot], allowance_of)[0])
+
+    assert [_answer(a) for a in batch] == [_answer(a) for a in singles]
+    codes = [a.code if isinstance(a, VoteRefused) else a.status for a in batch]
+    assert codes == [
+        "accepted", "duplicate", "replaced", "stale_nonce", "over_budget", "accepted",
+        "accepted", "not_in_pool", "over_budget", "bad_signature", "round_closed",
+        "unknown_round", "malformed", "malformed",
+    ]  # fmt: skip
+    assert _stored(db) == _stored(one_by_one)
+    assert [row[-1] for row in _stored(db)] == [False, True, True, True]
+
+
+def test_a_batch_takes_the_allowance_each_ballot_carries(db) -> None:
+    rich = Ballot(*_signed(amount=100), NOW, allowance=Allowance(100, True))
+    poor = Ballot(*_signed(work=WORKS[1], amount=1, nonce=2), NOW, allowance=Allowance(0, False))
+    with db.unit_of_work() as session:
+        first, second = cast_votes(session, [rich, poor])
+    assert isinstance(first, VoteReceipt) and first.remaining == 0
+    assert isinstance(second, VoteRefused) and second.code == "over_budget"

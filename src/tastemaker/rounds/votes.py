@@ -219,7 +219,9 @@ def cast_votes(
 
     round_set = sorted({c.vote.round for c in checked})
     works = sorted({c.vote.work for c in checked})
-    in_pool = set(db.execute(_IN_POOL, {"rounds": round_set, "works": works}).tuples())
+    in_pool = {
+        (r.round, r.work) for r in db.execute(_IN_POOL, {"rounds": round_set, "works": works})
+    }
     for i, answer in enumerate(answers):
         if isinstance(answer, _Checked) and (answer.vote.round, answer.vote.work) not in in_pool:
             work, number = answer.vote.work.hex(), answer.vote.round

@@ -113,7 +113,6 @@ class VoteRow(Base):
     __tablename__ = "votes"
     __table_args__ = (
         Index("ix_votes_round_voter_work", "round", "voter", "work"),
-        Index("ix_votes_round_current", "round", "current"),
     )
 
     id: Mapped[bytes] = mapped_column(Hash32, primary_key=True)  # the EIP-712 digest

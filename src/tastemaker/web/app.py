@@ -34,6 +34,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         connections = pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
         limiter.total_tokens = max(4, min(limiter.total_tokens, connections))
     yield
+    app.state.web.intake.close()  # votes already received are stored before we stop
 
 
 def create_app(

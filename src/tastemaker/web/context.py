@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tastemaker.core.voting_power import Allowance, allowance
+from tastemaker.rounds.intake import VoteIntake
 from tastemaker.rounds.service import RoundContext
 from tastemaker.web.settings import WebSettings
 
@@ -41,6 +42,11 @@ class WebContext:
     now: Callable[[], datetime] = utcnow
     _stakes: dict[str, tuple[float, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Group commit for votes (rounds/intake.py); its writer starts with the first vote.
+    intake: VoteIntake = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.intake = VoteIntake(self.rounds.db)
 
     @property
     def chain_id(self) -> int:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from tastemaker.core.ballots import BallotError, Vote
-from tastemaker.rounds.votes import cast_vote, vote_domain
+from tastemaker.rounds.votes import Ballot, vote_domain
 from tastemaker.store.tables import Round
 from tastemaker.web.deps import Ctx, Db, Member, parse_hash
 from tastemaker.web.problems import PROBLEM_RESPONSES, Problem
@@ -65,7 +65,7 @@ def prepare(ctx: Ctx, session: Db, member: Member, intent: VoteIntent) -> dict[s
 
 
 @router.post("", summary="Cast a signed vote (the signature must be the signed-in member's)")
-def cast(ctx: Ctx, session: Db, member: Member, body: SignedVote) -> dict[str, Any]:
+def cast(ctx: Ctx, member: Member, body: SignedVote) -> dict[str, Any]:
     voter = body.message.voter
     if voter.lower() != member.lower():
         raise Problem(
@@ -74,10 +74,8 @@ def cast(ctx: Ctx, session: Db, member: Member, body: SignedVote) -> dict[str, A
     # Read the stake before the database work: on SQLite, intake holds the write
     # lock from its first insert, and a node round trip must not happen under it.
     grant = ctx.allowance_of(member)
-    receipt = cast_vote(
-        session, body.message.model_dump(), body.signature, lambda *_: grant, now=ctx.now()
-    )
-    session.commit()  # stored before we say yes, not after the response is sent
+    # Stored (committed, with whatever votes arrived at the same time) before we say yes.
+    receipt = ctx.intake.submit(Ballot(body.message.model_dump(), body.signature, ctx.now(), grant))
     return {
         "id": "0x" + receipt.id.hex(),
         "status": receipt.status,

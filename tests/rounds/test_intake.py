@@ -1,0 +1,86 @@
+"""Group commit: votes from many threads, each acknowledged only once stored."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from tastemaker.core.voting_power import Allowance
+from tastemaker.rounds.intake import VoteIntake
+from tastemaker.rounds.votes import Ballot, VoteReceipt, VoteRefused
+from tastemaker.store.tables import VoteRow
+
+from .test_votes import NOW, WORKS, _populate, _signed, allowance_of
+
+GRANT = Allowance(100, True)
+
+
+@pytest.fixture
+def db(database):
+    return _populate(database)
+
+
+def test_concurrent_votes_are_each_stored_before_their_receipt(db) -> None:
+    intake = VoteIntake(db, allowance_of, max_batch=8)
+    ballots = [
+        Ballot(*_signed(key_index=k, work=WORKS[w], amount=10, nonce=n), NOW)
+        for k in (0, 1)
+        for w in range(3)
+        for n in range(1, 6)
+    ]
+    seen_stored = []
+
+    def send(ballot: Ballot) -> VoteReceipt:
+        receipt = intake.submit(ballot)
+        with db.unit_of_work() as session:  # acknowledged, so it must be there now
+            seen_stored.append(session.get(VoteRow, receipt.id) is not None)
+        return receipt
+
+    with ThreadPoolExecutor(12) as pool:
+        receipts = list(pool.map(send, ballots))
+    intake.close()
+    assert all(seen_stored) and len(seen_stored) == len(ballots)
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(VoteRow)) == len(receipts)
+        current = session.scalars(select(VoteRow).where(VoteRow.current.is_(True))).all()
+    # One current vote per (voter, work), and it is the newest nonce that was stored.
+    assert len(current) == 6 and {r.amount for r in current} == {10}
+
+
+def test_a_refusal_reaches_its_sender_and_spares_the_batch(db) -> None:
+    intake = VoteIntake(db, max_batch=16)
+    good = Ballot(*_signed(amount=60), NOW, GRANT)
+    over = Ballot(*_signed(work=WORKS[1], amount=41, nonce=2), NOW, GRANT)
+    # No allowance and no lookup: an error inside the batch, not a rule broken.
+    broken = Ballot(*_signed(key_index=1, work=WORKS[2], amount=1), NOW)
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(intake.submit, b) for b in (good, over, broken)]
+        assert futures[0].result().status == "accepted"
+        with pytest.raises(VoteRefused) as refused:
+            futures[1].result()
+        assert refused.value.code == "over_budget"
+        with pytest.raises(ValueError, match="allowance lookup"):
+            futures[2].result()
+    intake.close()
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(VoteRow)) == 1
+
+
+def test_a_closed_intake_takes_no_more_votes(db) -> None:
+    intake = VoteIntake(db)
+    assert intake.submit(Ballot(*_signed(), NOW, GRANT)).status == "accepted"
+    intake.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        intake.submit(Ballot(*_signed(nonce=2), NOW, GRANT))
+
+
+def test_a_database_failure_is_told_to_the_sender(tmp_path) -> None:
+    from tastemaker.store.db import Database, sqlite_url
+
+    database = _populate(Database(sqlite_url(tmp_path / "gone.db")))
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE votes")
+    intake = VoteIntake(database)
+    with pytest.raises(Exception, match="votes"):
+        intake.submit(Ballot(*_signed(), NOW, GRANT))
+    intake.close()
