@@ -66,12 +66,13 @@ def test_a_refusal_reaches_its_sender_and_spares_the_batch(db) -> None:
         assert session.scalar(select(func.count()).select_from(VoteRow)) == 1
 
 
-def test_a_closed_intake_takes_no_more_votes(db) -> None:
+def test_close_drains_the_queue_and_a_later_vote_starts_again(db) -> None:
     intake = VoteIntake(db)
     assert intake.submit(Ballot(*_signed(), NOW, GRANT)).status == "accepted"
     intake.close()
-    with pytest.raises(RuntimeError, match="closed"):
-        intake.submit(Ballot(*_signed(nonce=2), NOW, GRANT))
+    assert intake._writer is None
+    assert intake.submit(Ballot(*_signed(nonce=2), NOW, GRANT)).status == "replaced"
+    intake.close()
 
 
 def test_a_database_failure_is_told_to_the_sender(tmp_path) -> None:

@@ -43,7 +43,6 @@ class VoteIntake:
         self._queue: queue.SimpleQueue[tuple[Ballot, Future[object]] | object] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._closed = False
 
     def submit(self, ballot: Ballot, timeout: float | None = 60.0) -> VoteReceipt:
         """Store ``ballot`` and return its receipt once committed.
@@ -53,8 +52,6 @@ class VoteIntake:
         """
         done: Future[object] = Future()
         with self._lock:
-            if self._closed:
-                raise RuntimeError("vote intake is closed")
             if self._writer is None:
                 self._writer = threading.Thread(target=self._run, name="vote-intake", daemon=True)
                 self._writer.start()
@@ -66,13 +63,13 @@ class VoteIntake:
         return answer
 
     def close(self) -> None:
-        """Finish the votes already queued, then stop the writer."""
-        with self._lock:
-            self._closed = True
-            writer = self._writer
-        if writer is not None:
-            self._queue.put(_STOP)
-            writer.join()
+        """Finish the votes already queued, then stop the writer (a later vote starts
+        a new one: an app may be started and stopped more than once)."""
+        with self._lock:  # submitters wait until the queue is drained
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                self._queue.put(_STOP)
+                writer.join()
 
     def _run(self) -> None:
         while True:
