@@ -22,6 +22,10 @@ def test_same_seed_same_works_whatever_the_worker_count(tmp_path) -> None:
     two = generate_works(40, 64, 11, tmp_path / "two", workers=2)
     assert one == two
     assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    # Workers stage every candidate's file; none of the discarded ones is left behind.
+    assert len(_files(tmp_path / "two")) == 41 and not any(
+        name.startswith(".") for name in _files(tmp_path / "two")
+    )
     other = generate_works(40, 64, 12, tmp_path / "other", workers=1)
     assert {r.id for r in other}.isdisjoint({r.id for r in one})
 

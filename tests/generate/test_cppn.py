@@ -175,3 +175,45 @@ def test_inputs_and_outputs_are_reserved_names() -> None:
     with pytest.raises(GenomeError, match="bad node id"):
         ENGINE.validate(Genome("cppn", data))
     assert set(OUTPUTS) <= {n["id"] for n in _valid_data()["nodes"]}
+
+
+# sha256 of the pixels of 24 random genomes at 48 and 97 px, as engine version 1.0
+# renders them. Renders are content: a change that moves one pixel must bump
+# CPPNEngine.version (and this digest), never slip through an optimisation.
+RENDERS_V1_0 = "62a172bdce61d97d93abefb1bd93f6fd84dcb69a47f7bd95c47ca5cbe93da53c"
+
+
+def test_renders_match_the_recorded_pixels_of_this_engine_version() -> None:
+    import hashlib
+
+    from tastemaker.generate.cppn.engine import CPPNEngine
+
+    engine = CPPNEngine()
+    digest = hashlib.sha256()
+    for i in range(24):
+        genome = engine.random(np.random.default_rng([2026, i]))
+        for size in (48, 97):
+            digest.update(engine.render(genome, size).tobytes())
+    assert engine.version == "1.0" and digest.hexdigest() == RENDERS_V1_0
+
+
+def test_the_fast_histogram_equals_numpys() -> None:
+    from tastemaker.generate.cppn.screen import _histogram16
+
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        luma = rng.random((40, 40)).astype(np.float32)
+        edges = rng.random((40, 40)) < 0.2  # many values exactly on bin edges
+        luma[edges] = rng.integers(0, 17, edges.sum()) / 16
+        luma[0, :3] = [np.nextafter(np.float32(1), np.float32(2)), 1.0, 0.0]
+        assert np.array_equal(_histogram16(luma), np.histogram(luma, 16, (0.0, 1.0))[0])
+
+
+def test_the_engine_keeps_compiled_networks_bounded() -> None:
+    from tastemaker.generate.cppn.engine import CPPNEngine
+
+    engine = CPPNEngine()
+    rng = np.random.default_rng(9)
+    for _ in range(engine._NETWORKS_KEPT + 10):
+        engine.render(engine.random(rng), 16)
+    assert len(engine._networks) == engine._NETWORKS_KEPT

@@ -13,6 +13,19 @@ def test_cid_matches_ipfs_raw_leaf_cid() -> None:
     assert cid_for_bytes(b"hello") == "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"
 
 
+def test_cid_fast_path_agrees_with_the_multiformats_library() -> None:
+    import hashlib
+
+    from multiformats import CID
+
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 31, 32, 33, 1000, 70_000):
+        data = rng.bytes(size)
+        expected = CID("base32", 1, "raw", ("sha2-256", hashlib.sha256(data).digest()))
+        assert cid_for_bytes(data) == str(expected)
+        assert CID.decode(cid_for_bytes(data)) == expected
+
+
 def test_png_decodes_to_the_same_pixels() -> None:
     image = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
     data = encode_png(image)
@@ -45,3 +58,17 @@ def test_store_detects_corruption_and_missing_media(tmp_path) -> None:
         store.get_bytes(stored.cid, "bin")
     with pytest.raises(MediaError, match="no media with cid"):
         store.get_bytes("bafkreiabsent", "png")
+
+
+def test_staged_media_becomes_a_file_only_when_committed(tmp_path) -> None:
+    store = MediaStore(tmp_path)
+    kept, dropped = store.stage(b"kept"), store.stage(b"dropped")
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == []
+    stored = store.commit(kept)
+    store.discard(dropped)
+    assert stored.cid == cid_for_bytes(b"kept") and stored.path.read_bytes() == b"kept"
+    assert store.get_bytes(stored.cid) == b"kept"
+    leftover = store.stage(b"interrupted")
+    store.discard_all_staged()
+    assert not leftover.temp.exists()
+    assert [p.name for p in tmp_path.iterdir()] == [stored.path.name]

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,9 @@ import numpy as np
 from tastemaker.errors import GenomeError, UsageError
 from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE, Engine
 from tastemaker.generate.genome import Genome
+from tastemaker.generate.malloc import keep_freed_memory
 from tastemaker.generate.registry import get_engine
-from tastemaker.store.media import MediaStore, encode_png, write_atomic
+from tastemaker.store.media import MediaStore, StagedMedia, encode_png, write_atomic
 
 MANIFEST = "manifest.jsonl"
 PRESCREEN_SIZE = 64  # a thumbnail screen rejects most degenerate genomes for 1/16 the cost
@@ -138,23 +139,32 @@ class _Job:
     seed: int
     parents: tuple[Genome, ...]
     size: int
+    out: Path
 
 
-_worker_job: _Job | None = None
+_worker_job: tuple[_Job, Engine] | None = None
 
 
 def _init_worker(job: _Job) -> None:
     global _worker_job
-    _worker_job = job
+    keep_freed_memory()
+    # One engine per process, so what it caches (compiled networks, palette tables)
+    # serves the prescreen and the full render of each candidate.
+    _worker_job = (job, get_engine(job.engine_name))
 
 
-def _candidate(index: int) -> tuple[Genome, bytes | None]:
-    """Propose and render candidate ``index`` of the job this process was given."""
-    job = _worker_job
-    assert job is not None, "worker used before _init_worker"
-    engine = get_engine(job.engine_name)
+def _candidate(index: int) -> tuple[Genome, StagedMedia | None]:
+    """Propose, render and stage candidate ``index`` of the job this process was given.
+
+    Hashing and writing happen here, in parallel; the parent only renames the files
+    of the candidates it keeps (and deletes the rest).
+    """
+    assert _worker_job is not None, "worker used before _init_worker"
+    job, engine = _worker_job
     genome = propose(engine, np.random.default_rng([job.seed, index]), job.parents)
-    return genome, render_screened(engine, genome, job.size)
+    genome.id  # noqa: B018 - hashed here, in parallel, and sent along with the genome
+    png = render_screened(engine, genome, job.size)
+    return genome, None if png is None else MediaStore(job.out).stage(png, "png")
 
 
 @contextmanager
@@ -195,50 +205,59 @@ def generate_works(
     if count < 32:
         workers = 1  # starting processes costs more than it saves
     store = MediaStore(out)
-    job = _Job(engine_name, seed, tuple(parents), size)
+    job = _Job(engine_name, seed, tuple(parents), size, out)
     records: list[WorkRecord] = []
     seen_genomes: set[str] = set()
     seen_cids: set[str] = set()
     next_index = 0
-    with _candidates(job, workers) as candidates:
-        while len(records) < count:
-            if next_index > MAX_ATTEMPTS_PER_WORK * count:
-                raise UsageError(
-                    f"engine {engine_name!r} made only {len(records)} works passing the "
-                    f"quality screen in {next_index} attempts"
-                )
-            # Over-ask a little: about a third of candidates fail the screen.
-            batch = range(next_index, next_index + max(32, (count - len(records)) * 3 // 2))
-            next_index = batch.stop
-            for genome, png in candidates(batch):
-                if png is None or len(records) >= count or genome.id in seen_genomes:
-                    continue
-                stored = store.put_bytes(png, "png")
-                if stored.cid in seen_cids:
-                    continue
-                seen_genomes.add(genome.id)
-                seen_cids.add(stored.cid)
-                records.append(
-                    WorkRecord(
-                        id=genome.id,
-                        cid=stored.cid,
-                        sha256=stored.sha256,
-                        file=stored.path.name,
-                        engine=engine.name,
-                        engine_version=engine.version,
-                        size=size,
-                        genome=genome.data,
-                        parents=list(genome.parents),
+    try:
+        with _candidates(job, workers) as candidates:
+            while len(records) < count:
+                if next_index > MAX_ATTEMPTS_PER_WORK * count:
+                    raise UsageError(
+                        f"engine {engine_name!r} made only {len(records)} works passing the "
+                        f"quality screen in {next_index} attempts"
                     )
-                )
-                if on_progress:
-                    on_progress(1)
+                # Over-ask a little: about a third of candidates fail the screen.
+                batch = range(next_index, next_index + max(32, (count - len(records)) * 3 // 2))
+                next_index = batch.stop
+                for genome, staged in candidates(batch):
+                    if staged is None:
+                        continue
+                    if (
+                        len(records) >= count
+                        or genome.id in seen_genomes
+                        or staged.cid in seen_cids
+                    ):
+                        store.discard(staged)
+                        continue
+                    stored = store.commit(staged)
+                    seen_genomes.add(genome.id)
+                    seen_cids.add(stored.cid)
+                    records.append(
+                        WorkRecord(
+                            id=genome.id,
+                            cid=stored.cid,
+                            sha256=stored.sha256,
+                            file=stored.path.name,
+                            engine=engine.name,
+                            engine_version=engine.version,
+                            size=size,
+                            genome=genome.data,
+                            parents=list(genome.parents),
+                        )
+                    )
+                    if on_progress:
+                        on_progress(1)
+    finally:
+        store.discard_all_staged()  # candidates in flight when something failed
     write_manifest(manifest or out / MANIFEST, records)
     return records
 
 
 def write_manifest(path: Path, records: Sequence[WorkRecord]) -> None:
-    lines = (json.dumps(asdict(r), sort_keys=True, separators=(",", ":")) for r in records)
+    # vars, not asdict: asdict deep-copies every genome, a sizeable cost at 70k works.
+    lines = (json.dumps(vars(r), sort_keys=True, separators=(",", ":")) for r in records)
     write_atomic(path, ("\n".join(lines) + "\n").encode())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from tastemaker.errors import GenomeError
@@ -27,7 +28,7 @@ class Genome:
     data: dict[str, Any]
     parents: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property  # computed once: treat ``data`` as frozen too, as every operator does
     def id(self) -> str:
         payload = canonical_json({"engine": self.engine, "data": self.data})
         return hashlib.sha256(payload.encode()).hexdigest()

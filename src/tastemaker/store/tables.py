@@ -111,9 +111,7 @@ class VoteRow(Base):
     """A signed vote exactly as received; ``current`` marks the one that counts."""
 
     __tablename__ = "votes"
-    __table_args__ = (
-        Index("ix_votes_round_voter_work", "round", "voter", "work"),
-    )
+    __table_args__ = (Index("ix_votes_round_voter_work", "round", "voter", "work"),)
 
     id: Mapped[bytes] = mapped_column(Hash32, primary_key=True)  # the EIP-712 digest
     round: Mapped[int] = mapped_column(ForeignKey("rounds.number"))

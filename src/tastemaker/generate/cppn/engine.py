@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from tastemaker.errors import GenomeError, UsageError
@@ -15,25 +17,52 @@ from tastemaker.generate.genome import Genome
 SHADE_LEVELS = 48
 
 
+@lru_cache(maxsize=64)
+def shaded_table(colors: tuple[str, ...], strength: float) -> np.ndarray:
+    """(SHADE_LEVELS * LUT_SIZE, 3) uint8: the palette ramp at each level of shade.
+
+    Cached: the prescreen and the full render of a candidate share one palette, and
+    building the table costs as much as colouring a 64 px thumbnail.
+    """
+    light = (1 - strength * np.linspace(0.0, 1.0, SHADE_LEVELS)).astype(np.float32)
+    # (levels, 1) x (1, LUT_SIZE * 3): broadcasting over a trailing axis of 3 would run
+    # numpy's inner loop 3 elements at a time, several times slower for the same products.
+    table = light[:, None] * palette_lut(list(colors)).reshape(1, -1)
+    table = np.rint(table, out=table).astype(np.uint8).reshape(-1, 3)
+    table.flags.writeable = False
+    return table
+
+
 def colourise(tone: np.ndarray, shade: np.ndarray, palette: dict) -> np.ndarray:
     """Map the network's raw output planes to RGB through the genome's palette.
 
     ``tone`` picks a position along the palette, bouncing back and forth
     ``cycles`` times; ``shade`` darkens by up to the palette's ``shade`` share.
     Both are quantised and looked up in one table of shaded palette colours,
-    which is cheaper than per-pixel arithmetic and exactly reproducible.
+    which is cheaper than per-pixel arithmetic and exactly reproducible. The
+    arithmetic runs in place, in one scratch array per plane.
     """
-    position = (np.tanh(tone) + 1) * np.float32(palette["cycles"] / 2)
+    position = np.tanh(tone)
+    position += 1
+    position *= np.float32(palette["cycles"] / 2)
     position += 1  # triangle wave with period 2; floor is much cheaper than np.mod
-    position = np.abs(position - 2 * np.floor(position * np.float32(0.5)) - 1)
-    tone_index = (position * np.float32(LUT_SIZE - 1) + np.float32(0.5)).astype(np.intp)
-    darkness = np.float32(0.5) - np.float32(0.5) * np.tanh(shade)  # 0 (lit) .. 1 (dark)
-    shade_index = (darkness * np.float32(SHADE_LEVELS - 1) + np.float32(0.5)).astype(np.intp)
-    strength = palette["shade"]
-    light = 1 - strength * np.linspace(0.0, 1.0, SHADE_LEVELS)
-    table = palette_lut(palette["colors"])[None, :, :] * light[:, None, None].astype(np.float32)
-    table = np.rint(table).astype(np.uint8).reshape(-1, 3)
-    return np.take(table, shade_index * LUT_SIZE + tone_index, axis=0)
+    folded = np.multiply(position, np.float32(0.5))
+    np.floor(folded, out=folded)
+    folded *= 2
+    position -= folded
+    position -= 1
+    np.abs(position, out=position)
+    position *= np.float32(LUT_SIZE - 1)
+    position += np.float32(0.5)
+    index = position.astype(np.intp)
+    darkness = np.tanh(shade)  # becomes 0 (lit) .. 1 (dark): 0.5 - 0.5 * tanh(shade)
+    darkness *= np.float32(0.5)
+    np.subtract(np.float32(0.5), darkness, out=darkness)
+    darkness *= np.float32(SHADE_LEVELS - 1)
+    darkness += np.float32(0.5)
+    index += darkness.astype(np.intp) * LUT_SIZE
+    table = shaded_table(tuple(palette["colors"]), float(palette["shade"]))
+    return np.take(table, index, axis=0)
 
 
 class CPPNEngine:
@@ -46,6 +75,12 @@ class CPPNEngine:
     name = "cppn"
     # Bump on any change that alters the pixels a genome renders to.
     version = "1.0"
+    _NETWORKS_KEPT = 64
+
+    def __init__(self) -> None:
+        # genome id -> compiled network: a candidate is rendered twice (prescreen, then
+        # full size), and validating and compiling it each time is wasted work.
+        self._networks: dict[str, list[network.CompiledNode]] = {}
 
     def random(self, rng: np.random.Generator) -> Genome:
         return Genome(self.name, operators.random_data(rng))
@@ -67,12 +102,19 @@ class CPPNEngine:
     def render(self, genome: Genome, size: int) -> np.ndarray:
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise UsageError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
-        self.validate(genome)
         data = genome.data
-        planes = network.evaluate(
-            network.compile_network(data), coordinate_inputs(data["coords"], size)
-        )
+        planes = network.evaluate(self._network(genome), coordinate_inputs(data["coords"], size))
         return colourise(planes["tone"], planes["shade"], data["palette"])
+
+    def _network(self, genome: Genome) -> list[network.CompiledNode]:
+        compiled = self._networks.get(genome.id)
+        if compiled is None:
+            self.validate(genome)
+            compiled = network.compile_network(genome.data)
+            if len(self._networks) >= self._NETWORKS_KEPT:
+                del self._networks[next(iter(self._networks))]  # the oldest
+            self._networks[genome.id] = compiled
+        return compiled
 
     def screen(self, image: np.ndarray) -> bool:
         return passes_screen(image)
