@@ -37,26 +37,35 @@ class Scenario:
         return self.ctx.chain
 
 
-def build(home: Path) -> Scenario:
+def staked_context(
+    home: Path, stakes: dict[int, int], settings: RoundSettings
+) -> tuple[RoundContext, dict[int, LocalAccount]]:
+    """A deployment on a fresh embedded chain under ``home``, dev accounts staked."""
     chain = ChainClient.connect(ChainSettings(home=home))
     chain.deploy(
         DeployParams(treasury=dev_account(9).address, auction_duration=3600, time_buffer=60)
     )
-    members = {i: dev_account(i) for i in STAKES}
-    for i, stake in STAKES.items():
+    members = {i: dev_account(i) for i in stakes}
+    for i, stake in stakes.items():
         chain.transfer_token(members[i].address, stake)
         chain.stake(stake, sender=members[i])
     ctx = RoundContext(
         db=Database(sqlite_url(home / "tastemaker.db")),
         chain=chain,
         media=MediaStore(home / "media"),
-        settings=RoundSettings(
-            candidates=16, new_works=6, pool_size=10, image_size=32, voting_seconds=3600
-        ),
+        settings=settings,
         curator=RandomCurator(),
         home=home,
         workers=1,
     )
+    return ctx, members
+
+
+def build(home: Path) -> Scenario:
+    settings = RoundSettings(
+        candidates=16, new_works=6, pool_size=10, image_size=32, voting_seconds=3600
+    )
+    ctx, members = staked_context(home, STAKES, settings)
     return Scenario(ctx, members)
 
 

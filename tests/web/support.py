@@ -12,16 +12,12 @@ from eth_account.signers.local import LocalAccount
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tastemaker.chain.client import ChainClient, dev_account
-from tastemaker.chain.deployment import DeployParams
-from tastemaker.chain.settings import ChainSettings
-from tastemaker.rounds.curation import RandomCurator
+from tastemaker.chain.client import ChainClient
 from tastemaker.rounds.service import RoundContext, open_round
 from tastemaker.rounds.settings import RoundSettings
-from tastemaker.store.db import Database, sqlite_url
-from tastemaker.store.media import MediaStore
 from tastemaker.web import create_app
 from tastemaker.web.settings import WebSettings
+from tests.rounds.scenario import staked_context
 
 ETHER = 10**18
 STAKES = {1: 100 * ETHER, 2: 50 * ETHER, 3: 10 * ETHER}
@@ -56,25 +52,10 @@ class Site:
 
 
 def build_site(home: Path, image_size: int = 32, **web: Any) -> Site:
-    chain = ChainClient.connect(ChainSettings(home=home))
-    chain.deploy(
-        DeployParams(treasury=dev_account(9).address, auction_duration=3600, time_buffer=60)
+    settings = RoundSettings(
+        candidates=16, new_works=8, pool_size=12, image_size=image_size, voting_seconds=3600
     )
-    members = {i: dev_account(i) for i in STAKES}
-    for i, stake in STAKES.items():
-        chain.transfer_token(members[i].address, stake)
-        chain.stake(stake, sender=members[i])
-    ctx = RoundContext(
-        db=Database(sqlite_url(home / "tastemaker.db")),
-        chain=chain,
-        media=MediaStore(home / "media"),
-        settings=RoundSettings(
-            candidates=16, new_works=8, pool_size=12, image_size=image_size, voting_seconds=3600
-        ),
-        curator=RandomCurator(),
-        home=home,
-        workers=1,
-    )
+    ctx, members = staked_context(home, STAKES, settings)
     number = open_round(ctx)
     clock = Clock()
     web = {"origins": ["http://testserver"]} | web
@@ -114,3 +95,26 @@ def vote(
     body = prepared.json()
     signature = sign_typed(account, body["typed_data"])
     return client.post("/api/votes", json={"message": body["message"], "signature": signature})
+
+
+def send_as_wallet(chain: ChainClient, account: LocalAccount, tx: dict[str, Any]) -> dict:
+    """What a wallet does with an ``eth_sendTransaction`` request: sign locally and send."""
+    w3 = chain.w3
+    if "from" in tx:
+        assert tx["from"].lower() == account.address.lower()
+    if "chainId" in tx:
+        assert int(tx["chainId"], 16) == chain.chain_id
+    fields = {
+        "from": account.address,
+        "to": tx["to"],
+        "data": tx["data"],
+        "value": int(tx["value"], 16),
+        "chainId": chain.chain_id,
+        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
+        "gasPrice": w3.eth.gas_price,
+    }
+    fields["gas"] = int(w3.eth.estimate_gas(fields) * 1.2)
+    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(fields).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+    assert receipt["status"] == 1
+    return receipt

@@ -21,7 +21,7 @@ from eth_account.signers.local import LocalAccount
 
 from tastemaker.chain.client import dev_account
 from tastemaker.rounds.service import claim_data, close_round, settle_round
-from tests.web.support import BIDDER, Site, build_site
+from tests.web.support import BIDDER, Site, build_site, send_as_wallet
 
 pytestmark = pytest.mark.slow
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -79,20 +79,7 @@ class PythonWallet:
             signed = account.sign_message(encode_typed_data(full_message=json.loads(params[1])))
             return "0x" + bytes(signed.signature).hex()
         if method == "eth_sendTransaction":
-            tx, w3 = params[0], chain.w3
-            fields = {
-                "from": account.address,
-                "to": tx["to"],
-                "data": tx["data"],
-                "value": int(tx["value"], 16),
-                "chainId": chain.chain_id,
-                "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-                "gasPrice": w3.eth.gas_price,
-            }
-            fields["gas"] = int(w3.eth.estimate_gas(fields) * 1.2)
-            tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(fields).raw_transaction)
-            assert w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
-            return "0x" + bytes(tx_hash).hex()
+            return "0x" + bytes(send_as_wallet(chain, account, params[0])["transactionHash"]).hex()
         raise ValueError(f"unsupported method {method}")
 
 

@@ -3,37 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from eth_account.signers.local import LocalAccount
 
-from tastemaker.chain.client import ChainClient, dev_account
+from tastemaker.chain.client import dev_account
 from tastemaker.core.merkle import verify
 from tastemaker.rounds.service import close_round, settle_round
-from tests.web.support import BIDDER, ETHER, siwe_sign_in, vote
+from tests.web.support import BIDDER, ETHER, send_as_wallet, siwe_sign_in, vote
 
 pytestmark = pytest.mark.slow
-
-
-def send_as_wallet(chain: ChainClient, account: LocalAccount, tx: dict[str, Any]) -> dict:
-    """What a wallet does with an ``eth_sendTransaction`` request: sign locally and send."""
-    w3 = chain.w3
-    assert tx["from"] == account.address and int(tx["chainId"], 16) == chain.chain_id
-    fields = {
-        "from": account.address,
-        "to": tx["to"],
-        "data": tx["data"],
-        "value": int(tx["value"], 16),
-        "chainId": chain.chain_id,
-        "nonce": w3.eth.get_transaction_count(account.address, "pending"),
-        "gasPrice": w3.eth.gas_price,
-    }
-    fields["gas"] = int(w3.eth.estimate_gas(fields) * 1.2)
-    tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(fields).raw_transaction)
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
-    assert receipt["status"] == 1
-    return receipt
 
 
 def test_bid_settle_and_claim_through_the_api(site, client) -> None:

@@ -94,6 +94,11 @@ class RandomCurator:
         fresh = [candidates[i] for i in rng.permutation(len(candidates))[:new]]
         keep = max(size - len(fresh), 0)
         survivors = [pool[i] for i in sorted(rng.permutation(len(pool))[:keep])]
-        return [PoolChoice(c.work, "curated") for c in fresh] + [
-            PoolChoice(c.work, "carried") for c in survivors
-        ]
+        return pool_choices(fresh, survivors)
+
+
+def pool_choices(fresh: Sequence[Candidate], survivors: Sequence[Candidate]) -> list[PoolChoice]:
+    """The next pool as the round service takes it: fresh works first, then survivors."""
+    return [PoolChoice(c.work, "curated") for c in fresh] + [
+        PoolChoice(c.work, "carried") for c in survivors
+    ]

@@ -20,7 +20,13 @@ from scipy.special import logit
 
 from tastemaker.generate.genome import Genome
 from tastemaker.generate.registry import get_engine
-from tastemaker.rounds.curation import Candidate, History, PoolChoice, RandomCurator
+from tastemaker.rounds.curation import (
+    Candidate,
+    History,
+    PoolChoice,
+    RandomCurator,
+    pool_choices,
+)
 from tastemaker.taste.cache import FeatureCache
 from tastemaker.taste.curate import CurationSettings, cull, curate
 from tastemaker.taste.data import Items, Votes
@@ -127,9 +133,7 @@ class TasteCurator:
             pool_ids = [work_id(c.work) for c in pool]
             keep = set(cull(pool_ids, model.collective_proba(pool_ids), size - len(fresh)))
             survivors = [c for c in pool if work_id(c.work) in keep]
-        return [PoolChoice(c.work, "curated") for c in fresh] + [
-            PoolChoice(c.work, "carried") for c in survivors
-        ]
+        return pool_choices(fresh, survivors)
 
     def predict(self, members: Sequence[str], works: Sequence[str]) -> np.ndarray | None:
         """P(up) for (member address, work hash) pairs, from the latest fit."""
