@@ -14,12 +14,12 @@ from tastemaker.chain.settings import ChainSettings
 from tastemaker.core.ballots import Vote, sign_vote
 from tastemaker.core.voting_power import allowance
 from tastemaker.rounds.curation import RandomCurator
-from tastemaker.rounds.service import RoundContext
+from tastemaker.rounds.service import RoundContext, record_impression
 from tastemaker.rounds.settings import RoundSettings
 from tastemaker.rounds.votes import cast_vote, vote_domain
 from tastemaker.store.db import Database, sqlite_url
 from tastemaker.store.media import MediaStore
-from tastemaker.store.tables import Impression, PoolEntry, Round
+from tastemaker.store.tables import PoolEntry, Round
 
 ETHER = 10**18
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
@@ -80,8 +80,7 @@ def vote_on_pool(scenario: Scenario, number: int, now: datetime) -> None:
         domain = vote_domain(round_.chain_id, round_.verifying_contract)
         for i, member in scenario.members.items():
             for (work,) in pool[:5]:
-                session.add(Impression(round=number, member=member.address, work=work))
-            session.flush()
+                record_impression(session, number, member.address, work)
             for nonce, (work,) in enumerate(pool[i - 1 : i + 2], start=1):
                 direction = 1 if nonce < 3 else -1
                 vote = Vote(member.address, number, work, direction, STAKES[i] // 4, nonce)

@@ -30,21 +30,30 @@ def test_concurrent_votes_are_each_stored_before_their_receipt(db) -> None:
     ]
     seen_stored = []
 
-    def send(ballot: Ballot) -> VoteReceipt:
-        receipt = intake.submit(ballot)
+    def send(ballot: Ballot) -> VoteReceipt | VoteRefused:
+        try:
+            receipt = intake.submit(ballot)
+        except VoteRefused as refused:  # threads race: a lower nonce may come second
+            assert refused.code == "stale_nonce", str(refused)
+            return refused
         with db.unit_of_work() as session:  # acknowledged, so it must be there now
             seen_stored.append(session.get(VoteRow, receipt.id) is not None)
         return receipt
 
     with ThreadPoolExecutor(12) as pool:
-        receipts = list(pool.map(send, ballots))
+        answers = list(pool.map(send, ballots))
     intake.close()
-    assert all(seen_stored) and len(seen_stored) == len(ballots)
+    receipts = [a for a in answers if isinstance(a, VoteReceipt)]
+    assert all(seen_stored) and len(seen_stored) == len(receipts) >= 6
     with db.unit_of_work() as session:
-        assert session.scalar(select(func.count()).select_from(VoteRow)) == len(receipts)
-        current = session.scalars(select(VoteRow).where(VoteRow.current.is_(True))).all()
-    # One current vote per (voter, work), and it is the newest nonce that was stored.
-    assert len(current) == 6 and {r.amount for r in current} == {10}
+        rows = session.scalars(select(VoteRow)).all()
+    assert len(rows) == len(receipts)
+    # One current vote per (voter, work): the newest nonce that was stored.
+    current = {(r.voter, r.work): r.nonce for r in rows if r.current}
+    newest: dict[tuple[str, bytes], int] = {}
+    for r in rows:
+        newest[(r.voter, r.work)] = max(newest.get((r.voter, r.work), 0), r.nonce)
+    assert current == newest and len(current) == 6
 
 
 def test_a_refusal_reaches_its_sender_and_spares_the_batch(db) -> None:

@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from tastemaker.store.db import upgrade
-from tastemaker.store.tables import Base, GenomeRow, Work
+from tastemaker.store.tables import Base, GenomeRow, PoolEntry, Work
 
 
 def test_migrations_create_every_table_and_rerun_is_a_no_op(database) -> None:
@@ -49,3 +49,72 @@ def test_the_migrations_match_the_models(database) -> None:
     with database.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == [], "models changed without a migration: run alembic revision --autogenerate"
+
+
+def test_migration_0003_counts_past_impressions_and_keeps_an_existing_nonce_table(
+    tmp_path,
+) -> None:
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import MetaData, insert, text
+    from sqlalchemy.orm import Session
+
+    from tastemaker.store.db import alembic_config, make_engine, sqlite_url
+    from tastemaker.store.tables import Impression, Round
+    from tastemaker.store.types import Hash32
+
+    engine = make_engine(sqlite_url(tmp_path / "old.db"))
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    works = [b"\x01" * 32, b"\x02" * 32]
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    with Session(engine) as session, session.begin():
+        session.add(GenomeRow(id="g" * 64, engine="cppn", engine_version="1", data={}, parents=[]))
+        session.add(
+            Round(
+                number=1,
+                state="voting",
+                chain_id=1,
+                verifying_contract="0x" + "ab" * 20,
+                opens_at=now,
+                closes_at=now,
+                rules={},
+            )
+        )
+        for i, work in enumerate(works):
+            session.add(
+                Work(content_hash=work, cid=f"c{i}", genome_id="g" * 64, size=1, round_created=1)
+            )
+        session.flush()
+        old = MetaData()
+        old.reflect(session.connection(), only=["pool_entries"])  # as it was, without shown
+        old.tables["pool_entries"].c.work.type = Hash32()  # bound as the models bind it
+        session.execute(
+            insert(old.tables["pool_entries"]),
+            [
+                {"round": 1, "work": w, "position": i, "reason": "curated"}
+                for i, w in enumerate(works)
+            ],
+        )
+        session.add_all(Impression(round=1, member=m, work=works[0]) for m in ("0xa", "0xb", "0xc"))
+        # What the web app created at start-up before the table was under migrations.
+        session.execute(
+            text(
+                "CREATE TABLE web_siwe_nonces (nonce VARCHAR(64) PRIMARY KEY, issued_at DATETIME"
+                " NOT NULL, expires_at DATETIME NOT NULL, used_at DATETIME)"
+            )
+        )
+        session.execute(
+            text("INSERT INTO web_siwe_nonces VALUES ('kept', :t, :t, NULL)"), {"t": now}
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(select(PoolEntry.work, PoolEntry.shown)).all()
+        shown = {work: count for work, count in rows}
+        nonces = connection.execute(text("SELECT nonce FROM web_siwe_nonces")).scalars().all()
+    assert shown == {works[0]: 3, works[1]: 0}
+    assert nonces == ["kept"]
+    engine.dispose()

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tastemaker.chain.client import dev_account
-from tastemaker.store.tables import Impression
+from tastemaker.rounds.service import impression_counts, record_impression
+from tastemaker.store.tables import Impression, PoolEntry
 from tests.web.support import ETHER, STAKES, siwe_sign_in, vote
 
 pytestmark = pytest.mark.slow
@@ -81,6 +82,19 @@ def test_the_vote_page_shows_unseen_least_shown_works_and_records_impressions(si
             select(func.count()).select_from(Impression).where(Impression.member == member.address)
         )
     assert count == 3
+    with site.ctx.db.unit_of_work() as session:
+        # Recording it again (another tab) changes nothing; the counters match the rows.
+        again = record_impression(session, site.round, member.address, bytes.fromhex(shown[0][2:]))
+        assert again is False
+        counters = dict(
+            session.execute(
+                select(PoolEntry.work, PoolEntry.shown).where(
+                    PoolEntry.round == site.round, PoolEntry.shown > 0
+                )
+            ).all()
+        )
+        assert counters == impression_counts(session, site.round)
+        assert sorted(counters.values()) == [1, 1, 1]
 
     # Another member is shown the least-shown works first: not these three.
     client.post("/api/auth/logout")

@@ -34,6 +34,7 @@ from tastemaker.rounds.service import (
     close_round,
     open_round,
     pool_candidates,
+    record_impression,
     settle_round,
 )
 from tastemaker.rounds.settings import RoundSettings
@@ -41,7 +42,7 @@ from tastemaker.rounds.votes import VoteRefused, cast_vote, vote_domain
 from tastemaker.sim.community import Community
 from tastemaker.store.db import Database
 from tastemaker.store.media import MediaStore, write_atomic
-from tastemaker.store.tables import Auction, Impression, Reward, Round
+from tastemaker.store.tables import Auction, Reward, Round
 from tastemaker.taste.embed_image import load_image
 
 START = datetime(2026, 1, 5, 12, tzinfo=UTC)
@@ -173,14 +174,9 @@ def _week(
     voting_time = opens + timedelta(hours=1)
     with ctx.db.unit_of_work() as session:
         for shown in impressions:
-            session.add(
-                Impression(
-                    round=number,
-                    member=by_sim[shown.member_id].address,
-                    work=bytes.fromhex(shown.work_id[2:]),
-                    shown_at=voting_time,
-                )
-            )
+            member = by_sim[shown.member_id]
+            work = bytes.fromhex(shown.work_id[2:])
+            record_impression(session, number, member.address, work, voting_time)
     for member_id, votes in per_member.items():
         member = by_sim[member_id]
         share = stakes[member.address] // len(votes)  # VP split evenly over the votes cast

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tastemaker.chain.client import ChainClient
@@ -270,6 +271,27 @@ def stored_votes(session: Session, number: int) -> list[StoredVote]:
             ).where(VoteRow.round == number)
         )
     ]
+
+
+def record_impression(
+    session: Session, number: int, member: str, work: bytes, shown_at: datetime | None = None
+) -> bool:
+    """Record that ``member`` was shown ``work`` in round ``number``, once, and count it
+    in the work's ``shown``; False if it was recorded already (another tab, a retry)."""
+    try:
+        with session.begin_nested():
+            session.add(
+                Impression(round=number, member=member, work=work, shown_at=shown_at or utcnow())
+            )
+            session.flush()
+            session.execute(
+                update(PoolEntry)
+                .where(PoolEntry.round == number, PoolEntry.work == work)
+                .values(shown=PoolEntry.shown + 1)
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def impression_counts(session: Session, number: int) -> dict[bytes, int]:

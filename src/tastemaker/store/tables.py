@@ -92,6 +92,9 @@ class PoolEntry(Base):
     work: Mapped[bytes] = mapped_column(Hash32, ForeignKey("works.content_hash"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(20))  # "curated", "surprise", "carried"
+    # How many members were shown this work this round: the impressions table counted
+    # once, so the vote page orders by exposure without scanning every impression.
+    shown: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Impression(Base):
@@ -209,3 +212,14 @@ class StepLog(Base):
     step: Mapped[str] = mapped_column(String(40), primary_key=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SiweNonce(Base):
+    """A Sign-In with Ethereum nonce: issued by the server, good once, until it expires."""
+
+    __tablename__ = "web_siwe_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -15,7 +15,7 @@ from sqlalchemy.pool import QueuePool
 from tastemaker.rounds.service import RoundContext
 from tastemaker.web import pages, problems
 from tastemaker.web.api import router as api_router
-from tastemaker.web.auth import NonceStore, Sessions, create_tables
+from tastemaker.web.auth import NonceStore, Sessions
 from tastemaker.web.context import WebContext, load_secret, utcnow
 from tastemaker.web.security import BodyLimit, SameOrigin
 from tastemaker.web.settings import WebSettings
@@ -45,7 +45,6 @@ def create_app(
     """The site over one deployment's adapters (the caller owns and closes them)."""
     settings = settings or WebSettings()
     web = WebContext(rounds, settings, load_secret(settings, rounds.home), now)
-    create_tables(rounds.db.engine)
     app = FastAPI(
         lifespan=_lifespan,
         title="Tastemaker",

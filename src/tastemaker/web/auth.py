@@ -1,9 +1,9 @@
 """SIWE nonces (server-side, single use, expiring) and the signed session cookie.
 
-Nonces live in a small table of the web app's own (``web_siwe_nonces``), created
-on start-up beside the store's schema (docs/decisions/0020-siwe-nonces.md). A
-nonce is consumed by one conditional UPDATE, so two requests replaying the same
-signed message cannot both succeed, even from two processes.
+Nonces live in the store's ``web_siwe_nonces`` table (migration 0003; before it,
+the app created the table itself: docs/decisions/0020-siwe-nonces.md). A nonce is
+consumed by one conditional UPDATE, so two requests replaying the same signed
+message cannot both succeed, even from two processes.
 """
 
 from __future__ import annotations
@@ -13,25 +13,14 @@ from datetime import datetime, timedelta
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, insert, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.engine import Engine
 
+from tastemaker.store.tables import SiweNonce
 from tastemaker.web.problems import Problem
 
 SESSION_COOKIE = "tm_session"
-metadata = MetaData()
-nonces = Table(
-    "web_siwe_nonces",
-    metadata,
-    Column("nonce", String(64), primary_key=True),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
-    Column("used_at", DateTime(timezone=True)),
-)
-
-
-def create_tables(engine: Engine) -> None:
-    metadata.create_all(engine, checkfirst=True)
+nonces = SiweNonce.__table__
 
 
 class NonceStore:

@@ -12,13 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tastemaker.core.outcome import latest_votes
 from tastemaker.core.tally import CountedVote, TallyRow, tally
 from tastemaker.rounds import states
-from tastemaker.rounds.service import impression_counts, stored_votes
+from tastemaker.rounds.service import impression_counts, record_impression, stored_votes
 from tastemaker.store.tables import (
     Auction,
     GenomeRow,
@@ -130,15 +129,6 @@ def next_work(session: Session, number: int, member: str, now: datetime) -> Next
         )
         or 0
     )
-    # One pass over the round's impressions (an index on impressions(round, work)
-    # would let this scale past ~10^5 impressions a round; see docs/web.md).
-    counts = (
-        select(Impression.work, func.count().label("n"))
-        .where(Impression.round == number)
-        .group_by(Impression.work)
-        .subquery()
-    )
-    exposure = func.coalesce(counts.c.n, 0)
     shown_to_member = (
         select(Impression.id)
         .where(
@@ -152,17 +142,13 @@ def next_work(session: Session, number: int, member: str, now: datetime) -> Next
     choice = session.scalar(
         select(Work)
         .join(PoolEntry, PoolEntry.work == Work.content_hash)
-        .outerjoin(counts, counts.c.work == PoolEntry.work)
         .where(PoolEntry.round == number, ~shown_to_member)
-        .order_by(exposure, PoolEntry.position)
+        .order_by(PoolEntry.shown, PoolEntry.position)
         .limit(1)
     )
     if choice is not None:
-        try:
-            with session.begin_nested():
-                session.add(Impression(round=number, member=member, work=choice.content_hash))
-        except IntegrityError:  # the same member's other tab recorded it first
-            pass
+        # False when the same member's other tab recorded it first: still theirs to see.
+        record_impression(session, number, member, choice.content_hash, now)
         return NextWork(choice, seen + 1, total)
     voted_by_member = (
         select(VoteRow.id)
