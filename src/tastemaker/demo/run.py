@@ -179,7 +179,8 @@ def _week(
             record_impression(session, number, member.address, work, voting_time)
     for member_id, votes in per_member.items():
         member = by_sim[member_id]
-        share = stakes[member.address] // len(votes)  # VP split evenly over the votes cast
+        # VP (not stake: the curve may bend it) split evenly over the votes cast.
+        share = allowance_of(member.address, None).vp // len(votes)
         if share == 0:
             continue
         with ctx.db.unit_of_work() as session:
