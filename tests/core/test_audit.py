@@ -136,3 +136,41 @@ def test_malformed_records_are_refused() -> None:
     del broken["pool"]
     with pytest.raises(RecordError, match="malformed round record"):
         verify_record(broken)
+
+
+def _epoch(number: int, before: dict[str, int], after: dict[str, int]) -> dict:
+    def indexes(totals: dict[str, int]) -> dict[str, int]:
+        return {a: i for i, a in enumerate(totals)}
+
+    return {
+        "rewards": {
+            "epoch": number,
+            "previous_cumulative": {a: str(v) for a, v in before.items()},
+            "previous_indexes": indexes(before),
+            "cumulative": {a: str(v) for a, v in after.items()},
+            "indexes": indexes(after),
+        }
+    }
+
+
+def test_a_run_of_records_must_chain_epoch_to_epoch() -> None:
+    from tastemaker.core.audit import verify_history
+
+    one = _epoch(1, {}, {"0xa": 5})
+    two = _epoch(2, {"0xa": 5}, {"0xa": 7, "0xb": 1})
+    three = _epoch(3, {"0xa": 7, "0xb": 1}, {"0xa": 9, "0xb": 1})
+    unsold = {"rewards": None}
+    assert all(c.ok for c in verify_history([three, unsold, one, two]))
+
+    def failing(records: list[dict]) -> list[str]:
+        return [c.name + ": " + c.detail for c in verify_history(records) if not c.ok]
+
+    forged = _epoch(3, {"0xa": 70, "0xb": 1}, {"0xa": 72, "0xb": 1})  # inflated history
+    assert failing([one, two, forged]) == [
+        "epoch 3 follows on: its previous totals or indexes are not those of epoch 2"
+    ]
+    assert failing([one, three]) == ["epoch 3 follows on: the record of epoch 2 is missing"]
+    assert failing([_epoch(1, {"0xa": 1}, {"0xa": 2})]) == [
+        "epoch 1 follows on: epoch 1 claims earlier rewards"
+    ]
+    assert failing([one, one]) == ["epoch 1: two records claim this epoch"]

@@ -123,6 +123,19 @@ def test_no_bids_and_a_second_round_carry_over(scenario) -> None:
         epoch = session.scalar(select(RewardEpoch))
         assert epoch.round == second and epoch.distributed == 2 * ETHER * 45 // 100
 
+    # A third round adds epoch 2 on top of epoch 1: the records chain up, and an
+    # auditor with all of them checks that too.
+    third = _run_round(scenario, bid=ETHER)
+    files = []
+    for number in (first, second, third):
+        files.append(str(ctx.home / f"round-{number}.json"))
+        assert run_cli("export", "--round", str(number), "--out", files[-1]).returncode == 0
+    verified = run_cli("verify", *files)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "epoch 2 follows on" in verified.stdout and "FAILED" not in verified.stdout
+    alone = run_cli("verify", files[0], files[2], "--offline")
+    assert alone.returncode == 1 and "epoch 1 is missing" in alone.stdout
+
 
 CRASH_POINTS = [
     "learned",

@@ -108,32 +108,60 @@ def export_command(
 
 @app.command("verify")
 def verify_command(
-    record_file: Path = typer.Argument(..., metavar="FILE", help="A round record."),
+    record_files: list[Path] = typer.Argument(
+        ..., metavar="FILE...", help="Round records; several also check they chain up."
+    ),
     offline: bool = typer.Option(False, help="Skip comparing the root with the chain."),
 ) -> None:
-    """Recompute signatures, tally, rewards and root from the record; compare with the chain."""
+    """Recompute signatures, tally, rewards and root from each record; compare with the
+    chain; with several records, check each reward epoch starts where the last ended."""
+    from tastemaker.core.audit import verify_history
+
+    records = [_read_record(path) for path in record_files]
+    failed = False
+    for path, record in zip(record_files, records, strict=True):
+        failed |= not _verify_one(path, record, offline)
+    if len(records) > 1:
+        checks = verify_history(records)
+        console.print(_checks_table("across records", checks))
+        failed |= not all(check.ok for check in checks)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _read_record(path: Path) -> dict:
+    try:
+        record = json.loads(path.read_text())
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
+    if not isinstance(record, dict):
+        raise UsageError(f"{path} is not a round record (a JSON object)")
+    return record
+
+
+def _verify_one(path: Path, record: dict, offline: bool) -> bool:
     from tastemaker.core.audit import RecordError, verify_record
 
     try:
-        record = json.loads(record_file.read_text())
-    except OSError as exc:
-        raise UsageError(f"cannot read {record_file}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{record_file} is not JSON: {exc.msg} at line {exc.lineno}") from exc
-    try:
         report = verify_record(record)
     except RecordError as exc:
-        raise UsageError(f"{record_file}: {exc}") from exc
+        raise UsageError(f"{path}: {exc}") from exc
     rewards = record.get("rewards")
     if rewards is not None and not offline:
         report.add(*_chain_root_check(record, rewards))
-    table = Table("check", "result", "detail")
-    for check in report.checks:
+    console.print(_checks_table(str(path), report.checks))
+    if report.ok:
+        console.print(f"round {report.round} verifies")
+    return report.ok
+
+
+def _checks_table(title: str, checks: list) -> Table:
+    table = Table("check", "result", "detail", title=title)
+    for check in checks:
         table.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAILED[/]", check.detail)
-    console.print(table)
-    if not report.ok:
-        raise typer.Exit(1)
-    console.print(f"round {report.round} verifies")
+    return table
 
 
 def _chain_root_check(record: dict, rewards: dict) -> tuple[str, bool, str]:

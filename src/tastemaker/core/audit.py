@@ -145,3 +145,44 @@ def _verify(record: dict[str, Any]) -> AuditReport:
         root = "0x" + epoch.root.hex()
         report.add("merkle root", root == rewards["root"], root)
     return report
+
+
+def verify_history(records: list[dict[str, Any]]) -> list[Check]:
+    """Checks across rounds: each reward epoch starts from the previous one's totals.
+
+    One record proves its own epoch from the totals it says came before; a run of
+    records proves those claims too: epoch 1 starts from nothing, and epoch N's
+    previous totals and leaf indexes are exactly epoch N-1's. Records without a
+    reward epoch (no sale yet) are skipped; a missing epoch is reported.
+    """
+    epochs: dict[int, dict[str, Any]] = {}
+    checks: list[Check] = []
+    for record in records:
+        rewards = record.get("rewards")
+        if rewards is None:
+            continue
+        epoch = int(rewards["epoch"])
+        if epoch in epochs:
+            checks.append(Check(f"epoch {epoch}", False, "two records claim this epoch"))
+            continue
+        epochs[epoch] = rewards
+    for epoch in sorted(epochs):
+        rewards = epochs[epoch]
+        before = epochs.get(epoch - 1)
+        if epoch == 1:
+            ok = not rewards["previous_cumulative"] and not rewards["previous_indexes"]
+            detail = "starts from no rewards" if ok else "epoch 1 claims earlier rewards"
+        elif before is None:
+            ok, detail = False, f"the record of epoch {epoch - 1} is missing"
+        else:
+            ok = (
+                rewards["previous_cumulative"] == before["cumulative"]
+                and rewards["previous_indexes"] == before["indexes"]
+            )
+            detail = (
+                f"continues epoch {epoch - 1}"
+                if ok
+                else f"its previous totals or indexes are not those of epoch {epoch - 1}"
+            )
+        checks.append(Check(f"epoch {epoch} follows on", ok, detail))
+    return checks
