@@ -17,7 +17,7 @@ batch. ``rounds.intake`` uses this for group commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal
@@ -232,90 +232,91 @@ def cast_votes(
 
     voters = sorted({c.vote.voter for c in checked})
     _lock_members(db, voters, _aware(checked[0].ballot.received_at))
-    current: dict[tuple[int, str], dict[bytes, Any]] = {}
+    batch = _Batch(
+        allowance_of, known=set(db.execute(_KNOWN, {"ids": [c.id for c in checked]}).scalars())
+    )
     for row in db.execute(_CURRENT, {"rounds": round_set, "voters": voters}):
-        current.setdefault((row.round, row.voter), {})[row.work] = row
-    known = set(db.execute(_KNOWN, {"ids": [c.id for c in checked]}).scalars())
-
-    allowances: dict[tuple[int, str], int] = {}
-    pending: dict[bytes, dict[str, Any]] = {}  # vote id -> row to insert
-    superseded: list[bytes] = []
+        batch.current.setdefault((row.round, row.voter), {})[row.work] = row
     for i, answer in enumerate(answers):
         if isinstance(answer, _Checked):
-            answers[i] = _decide(
-                answer, current, known, allowances, allowance_of, pending, superseded
-            )
+            answers[i] = batch.decide(answer)
 
-    stored = list(pending.values())
-    if superseded:
-        db.execute(_SUPERSEDE, [{"vote_id": vote_id} for vote_id in superseded])
-    if stored:
-        db.execute(_INSERT, stored)
+    if batch.superseded:
+        db.execute(_SUPERSEDE, [{"vote_id": vote_id} for vote_id in batch.superseded])
+    if batch.pending:
+        db.execute(_INSERT, list(batch.pending.values()))
     return answers  # type: ignore[return-value]
 
 
-def _decide(
-    checked: _Checked,
-    current: dict[tuple[int, str], dict[bytes, Any]],
-    known: set[bytes],
-    allowances: dict[tuple[int, str], int],
-    allowance_of: AllowanceLookup | None,
-    pending: dict[bytes, dict[str, Any]],
-    superseded: list[bytes],
-) -> VoteReceipt | VoteRefused:
-    """Decide one vote against the batch's state so far, and update that state."""
-    vote, vote_id, ballot = checked.vote, checked.id, checked.ballot
-    key = (vote.round, vote.voter)
-    if ballot.allowance is not None:
-        allowances[key] = ballot.allowance.vp
-    elif key not in allowances:
-        if allowance_of is None:
-            raise ValueError("a ballot without an allowance needs an allowance lookup")
-        allowances[key] = allowance_of(vote.voter, checked.round).vp
-    allowance = allowances[key]
+@dataclass
+class _Batch:
+    """What the checks of a batch know so far: read from the database once, then
+    updated by every vote decided, so a later vote sees the earlier ones."""
 
-    mine = current.setdefault(key, {})
-    spent = sum(row.amount for row in mine.values())
-    if vote_id in known:
-        return VoteReceipt(vote_id, "duplicate", spent, allowance)
+    allowance_of: AllowanceLookup | None
+    known: set[bytes]  # vote ids stored or accepted
+    current: dict[tuple[int, str], dict[bytes, Any]] = field(default_factory=dict)
+    allowances: dict[tuple[int, str], int] = field(default_factory=dict)
+    pending: dict[bytes, dict[str, Any]] = field(default_factory=dict)  # id -> row to insert
+    superseded: list[bytes] = field(default_factory=list)  # stored votes no longer current
 
-    previous = mine.get(vote.work)
-    if previous is not None and vote.nonce <= previous.nonce:
-        return VoteRefused(
-            "stale_nonce",
-            f"nonce {vote.nonce} is not newer than {previous.nonce} of your earlier vote",
+    def decide(self, checked: _Checked) -> VoteReceipt | VoteRefused:
+        """Decide one vote against the batch's state so far, and update that state."""
+        vote, vote_id, ballot = checked.vote, checked.id, checked.ballot
+        key = (vote.round, vote.voter)
+        if ballot.allowance is not None:
+            self.allowances[key] = ballot.allowance.vp
+        elif key not in self.allowances:
+            if self.allowance_of is None:
+                raise ValueError("a ballot without an allowance needs an allowance lookup")
+            self.allowances[key] = self.allowance_of(vote.voter, checked.round).vp
+        allowance = self.allowances[key]
+
+        mine = self.current.setdefault(key, {})
+        spent = sum(row.amount for row in mine.values())
+        if vote_id in self.known:
+            return VoteReceipt(vote_id, "duplicate", spent, allowance)
+
+        previous = mine.get(vote.work)
+        if previous is not None and vote.nonce <= previous.nonce:
+            return VoteRefused(
+                "stale_nonce",
+                f"nonce {vote.nonce} is not newer than {previous.nonce} of your earlier vote",
+            )
+        spent_elsewhere = spent - (previous.amount if previous else 0)
+        if spent_elsewhere + vote.amount > allowance:
+            return VoteRefused(
+                "over_budget",
+                f"vote of {vote.amount} VP exceeds what is left: "
+                f"{max(allowance - spent_elsewhere, 0)} of {allowance} VP",
+            )
+
+        if previous is not None:
+            if previous.id in self.pending:  # replaced within this batch: store it, not current
+                self.pending[previous.id]["current"] = False
+            else:
+                self.superseded.append(previous.id)
+        row = {
+            "id": vote_id,
+            "round": vote.round,
+            "voter": vote.voter,
+            "work": vote.work,
+            "direction": vote.direction,
+            "amount": vote.amount,
+            "nonce": vote.nonce,
+            "signature": "0x" + parse_signature(ballot.signature).hex(),
+            "current": True,
+            "received_at": _aware(ballot.received_at),
+        }
+        self.pending[vote_id] = row
+        self.known.add(vote_id)
+        mine[vote.work] = _Current(vote_id, vote.amount, vote.nonce)
+        return VoteReceipt(
+            vote_id,
+            "replaced" if previous else "accepted",
+            spent_elsewhere + vote.amount,
+            allowance,
         )
-    spent_elsewhere = spent - (previous.amount if previous else 0)
-    if spent_elsewhere + vote.amount > allowance:
-        return VoteRefused(
-            "over_budget",
-            f"vote of {vote.amount} VP exceeds what is left: "
-            f"{max(allowance - spent_elsewhere, 0)} of {allowance} VP",
-        )
-
-    if previous is not None:
-        if previous.id in pending:  # replaced within this batch: store it, not current
-            pending[previous.id]["current"] = False
-        else:
-            superseded.append(previous.id)
-    row = {
-        "id": vote_id,
-        "round": vote.round,
-        "voter": vote.voter,
-        "work": vote.work,
-        "direction": vote.direction,
-        "amount": vote.amount,
-        "nonce": vote.nonce,
-        "signature": "0x" + parse_signature(ballot.signature).hex(),
-        "current": True,
-        "received_at": _aware(ballot.received_at),
-    }
-    pending[vote_id] = row
-    known.add(vote_id)
-    mine[vote.work] = _Current(vote_id, vote.amount, vote.nonce)
-    return VoteReceipt(
-        vote_id, "replaced" if previous else "accepted", spent_elsewhere + vote.amount, allowance
-    )
 
 
 @dataclass(frozen=True)
