@@ -147,10 +147,17 @@ _worker_job: tuple[_Job, Engine] | None = None
 
 def _init_worker(job: _Job) -> None:
     global _worker_job
-    keep_freed_memory()
     # One engine per process, so what it caches (compiled networks, palette tables)
     # serves the prescreen and the full render of each candidate.
     _worker_job = (job, get_engine(job.engine_name))
+
+
+def _init_pool_worker(job: _Job) -> None:
+    # Only in the spawned workers: they live for one batch and render all the time.
+    # In the calling process (a server, the demo) keeping freed memory would last for
+    # its whole life.
+    keep_freed_memory()
+    _init_worker(job)
 
 
 def _candidate(index: int) -> tuple[Genome, StagedMedia | None]:
@@ -176,7 +183,7 @@ def _candidates(job: _Job, workers: int) -> Iterator[Callable[[range], Iterator]
         return
     # "spawn" keeps workers independent of whatever threads the parent runs.
     with ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(job,)
+        workers, mp_context=get_context("spawn"), initializer=_init_pool_worker, initargs=(job,)
     ) as pool:
         yield lambda indices: pool.map(_candidate, indices, chunksize=8)
 
