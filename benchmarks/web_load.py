@@ -45,6 +45,25 @@ ROUND_ENV = {
 }
 
 
+def _context(home: Path, chain: Any, workers: int | None = None) -> Any:
+    """The round service over ``home`` with a random curator, as both processes use it."""
+    from tastemaker.rounds.curation import RandomCurator
+    from tastemaker.rounds.service import RoundContext
+    from tastemaker.rounds.settings import RoundSettings
+    from tastemaker.store.db import Database, sqlite_url
+    from tastemaker.store.media import MediaStore
+
+    return RoundContext(
+        db=Database(sqlite_url(home / "tastemaker.db")),
+        chain=chain,
+        media=MediaStore(home / "media"),
+        settings=RoundSettings(),
+        curator=RandomCurator(),
+        home=home,
+        workers=workers,
+    )
+
+
 def serve(home: Path, port: int) -> None:
     """The server process: the app over the prepared home, on one uvicorn worker."""
     import logging
@@ -53,24 +72,11 @@ def serve(home: Path, port: int) -> None:
 
     from tastemaker.chain.client import ChainClient
     from tastemaker.chain.settings import ChainSettings
-    from tastemaker.rounds.curation import RandomCurator
-    from tastemaker.rounds.service import RoundContext
-    from tastemaker.rounds.settings import RoundSettings
-    from tastemaker.store.db import Database, sqlite_url
-    from tastemaker.store.media import MediaStore
     from tastemaker.web import create_app
     from tastemaker.web.settings import WebSettings
 
     logging.disable(logging.WARNING)
-    chain = ChainClient.connect(ChainSettings(home=home))
-    ctx = RoundContext(
-        db=Database(sqlite_url(home / "tastemaker.db")),
-        chain=chain,
-        media=MediaStore(home / "media"),
-        settings=RoundSettings(),
-        curator=RandomCurator(),
-        home=home,
-    )
+    ctx = _context(home, ChainClient.connect(ChainSettings(home=home)))
     app = create_app(ctx, WebSettings(secret_key="bench"))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", backlog=1024)
 
@@ -80,23 +86,11 @@ def prepare(home: Path) -> Any:
     from tastemaker.chain.client import ChainClient, dev_account
     from tastemaker.chain.deployment import DeployParams
     from tastemaker.chain.settings import ChainSettings
-    from tastemaker.rounds.curation import RandomCurator
-    from tastemaker.rounds.service import RoundContext, open_round
-    from tastemaker.rounds.settings import RoundSettings
-    from tastemaker.store.db import Database, sqlite_url
-    from tastemaker.store.media import MediaStore
+    from tastemaker.rounds.service import open_round
 
     chain = ChainClient.connect(ChainSettings(home=home))
     chain.deploy(DeployParams(treasury=dev_account(9).address))
-    ctx = RoundContext(
-        db=Database(sqlite_url(home / "tastemaker.db")),
-        chain=chain,
-        media=MediaStore(home / "media"),
-        settings=RoundSettings(),
-        curator=RandomCurator(),
-        home=home,
-        workers=1,
-    )
+    ctx = _context(home, chain, workers=1)
     open_round(ctx)
     ctx.db.dispose()
     return chain
