@@ -108,6 +108,9 @@ def test_a_round_from_opening_to_claims(scenario) -> None:
     out.write_text("{ not json")
     broken = run_cli("verify", str(out))
     assert broken.returncode == 2 and "is not JSON" in broken.stderr
+    out.write_text("[]")
+    not_a_record = run_cli("verify", str(out))
+    assert not_a_record.returncode == 2 and "is not a round record" in not_a_record.stderr
 
 
 def test_no_bids_and_a_second_round_carry_over(scenario) -> None:

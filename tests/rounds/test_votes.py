@@ -196,3 +196,12 @@ def test_a_batch_takes_the_allowance_each_ballot_carries(db) -> None:
         first, second = cast_votes(session, [rich, poor])
     assert isinstance(first, VoteReceipt) and first.remaining == 0
     assert isinstance(second, VoteRefused) and second.code == "over_budget"
+
+
+def test_a_batch_over_the_limit_is_refused_before_any_work(db) -> None:
+    from tastemaker.rounds.votes import MAX_BATCH
+
+    ballots = [Ballot(*_signed(nonce=n), NOW) for n in range(1, 3)] * (MAX_BATCH // 2 + 1)
+    with db.unit_of_work() as session, pytest.raises(ValueError, match="at most"):
+        cast_votes(session, ballots, allowance_of)
+    assert _stored(db) == []

@@ -72,3 +72,12 @@ def test_staged_media_becomes_a_file_only_when_committed(tmp_path) -> None:
     store.discard_all_staged()
     assert not leftover.temp.exists()
     assert [p.name for p in tmp_path.iterdir()] == [stored.path.name]
+
+
+def test_bad_digests_and_unwritable_stores_are_refused(tmp_path) -> None:
+    from tastemaker.store.media import cid_for_digest
+
+    with pytest.raises(ValueError, match="32 bytes"):
+        cid_for_digest(b"short")
+    with pytest.raises(MediaError, match="cannot write to"):
+        MediaStore(tmp_path / "missing").stage(b"data")
