@@ -57,6 +57,11 @@ def render(
     genome_file: Path = typer.Argument(..., metavar="GENOME.json", help="A genome JSON file."),
     size: int = typer.Option(2048, help="Image side in pixels (1-8192)."),
     out: Path = typer.Option(..., help="PNG file to write."),
+    engine_version: str | None = typer.Option(
+        None,
+        help="Engine version to render with (default: the current one; a stored "
+        "work's manifest line names the version that made it).",
+    ),
 ) -> None:
     """Render one genome, for example at print size."""
     check_size(size)
@@ -64,8 +69,9 @@ def render(
     if len(genomes) != 1:
         raise UsageError(f"{genome_file} holds {len(genomes)} genomes; render takes one")
     genome = genomes[0]
+    engine = get_engine(genome.engine, engine_version)
     ensure_writable(out.parent if str(out.parent) else Path("."))
-    image = get_engine(genome.engine).render(genome, size)
+    image = engine.render(genome, size)
     write_atomic(out, encode_png(image))
     typer.echo(f"wrote {out} ({size}x{size})")
 

@@ -25,14 +25,20 @@ def available_engines() -> list[str]:
 
 
 @cache
-def get_engine(name: str) -> Engine:
-    """The engine called ``name``; raises ``UsageError`` naming the known ones if absent."""
+def get_engine(name: str, version: str | None = None) -> Engine:
+    """The engine called ``name``, rendering as ``version`` (default: its current one).
+
+    Raises ``UsageError`` naming the known engines if absent, or if the engine cannot
+    render that version. A stored work is re-rendered by the version that made it.
+    """
     builtin = _builtin()
     if name in builtin:
-        return builtin[name]()
+        return builtin[name]() if version is None else builtin[name](version)
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         engine = ep.load()()
         if not isinstance(engine, Engine):
             raise UsageError(f"entry point {name!r} does not provide a Tastemaker engine")
+        if version is not None and engine.version != version:
+            raise UsageError(f"engine {name!r} renders version {engine.version}, not {version}")
         return engine
     raise UsageError(f"unknown engine {name!r}; known engines: {', '.join(available_engines())}")

@@ -18,12 +18,13 @@ def print_path(root: Path, content_hash: bytes, engine_version: str, size: int) 
     return root / "prints" / f"{content_hash.hex()}-{engine_version}-{size}.png"
 
 
-def render_print(genome: Genome, path: Path, size: int) -> Path:
-    """Render ``genome`` at ``size`` px into ``path`` unless it is there already."""
+def render_print(genome: Genome, version: str, path: Path, size: int) -> Path:
+    """Render ``genome`` with engine ``version`` at ``size`` px into ``path`` unless it
+    is there already."""
     with _guard:
         lock = _locks.setdefault(str(path), threading.Lock())
     with lock:  # one render per file even when several people ask at once
         if not path.exists():
-            image = get_engine(genome.engine).render(genome, size)
+            image = get_engine(genome.engine, version).render(genome, size)
             write_atomic(path, encode_png(image))
     return path

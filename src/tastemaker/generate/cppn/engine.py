@@ -9,7 +9,7 @@ import numpy as np
 from tastemaker.errors import GenomeError, UsageError
 from tastemaker.generate.cppn import network, operators
 from tastemaker.generate.cppn.coords import SYMMETRIES, coordinate_inputs
-from tastemaker.generate.cppn.palette import LUT_SIZE, hex_to_srgb, palette_lut
+from tastemaker.generate.cppn.palette import LUT_SIZE, hex_to_srgb, palette_lut, palette_ramp
 from tastemaker.generate.cppn.screen import passes_screen
 from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE
 from tastemaker.generate.genome import Genome
@@ -31,6 +31,47 @@ def shaded_table(colors: tuple[str, ...], strength: float) -> np.ndarray:
     table = np.rint(table, out=table).astype(np.uint8).reshape(-1, 3)
     table.flags.writeable = False
     return table
+
+
+@lru_cache(maxsize=64)
+def shaded_table_v2(colors: tuple[str, ...], strength: float) -> np.ndarray:
+    """Engine 2.0's table: as ``shaded_table``, built from IEEE basic operations only."""
+    from tastemaker.generate.cppn import kernel
+
+    table = kernel.shaded_table(palette_ramp(list(colors)), strength, SHADE_LEVELS)
+    table.flags.writeable = False
+    return table
+
+
+_ACT_NAMES = {id(fn): name for name, fn in network.ACTIVATIONS.items()}
+
+
+def render_v2(compiled: list[network.CompiledNode], data: dict, size: int) -> np.ndarray:
+    """Engine 2.0: the same picture as 1.0 to within float32 rounding, and the same
+    bytes on every CPU (kernel.py, detmath.py)."""
+    from tastemaker.generate.cppn import kernel  # numba loads in 0.4 s: only when rendering
+
+    flat = kernel.flatten(compiled, _ACT_NAMES)
+    palette, coords = data["palette"], data["coords"]
+    out = np.empty((size, size, 3), dtype=np.uint8)
+    kernel.render_rows(
+        size,
+        kernel.SYMMETRY_CODES[coords["symmetry"]],
+        kernel.frame(coords),
+        flat.acts,
+        flat.biases,
+        flat.starts,
+        flat.srcs,
+        flat.weights,
+        flat.tone,
+        flat.shade,
+        np.float32(palette["cycles"] / 2),
+        shaded_table_v2(tuple(palette["colors"]), float(palette["shade"])),
+        SHADE_LEVELS,
+        LUT_SIZE,
+        out,
+    )
+    return out
 
 
 def colourise(tone: np.ndarray, shade: np.ndarray, palette: dict) -> np.ndarray:
@@ -73,11 +114,20 @@ class CPPNEngine:
     """
 
     name = "cppn"
-    # Bump on any change that alters the pixels a genome renders to.
-    version = "1.0"
+    # Bump on any change that alters the pixels a genome renders to, and keep the old
+    # version rendering: a work is re-rendered by the version that made it. 1.0 used
+    # numpy's SIMD functions, whose last bits depend on the CPU; 2.0 gives the same
+    # bytes on every CPU (docs/decisions/0025-cross-cpu-rendering.md).
+    versions = ("1.0", "2.0")
+    version = "2.0"  # what new works are made with
     _NETWORKS_KEPT = 64
 
-    def __init__(self) -> None:
+    def __init__(self, version: str | None = None) -> None:
+        if version is not None:
+            if version not in self.versions:
+                known = ", ".join(self.versions)
+                raise UsageError(f"cppn has no version {version!r}; it renders {known}")
+            self.version = version
         # genome id -> compiled network: a candidate is rendered twice (prescreen, then
         # full size), and validating and compiling it each time is wasted work.
         self._networks: dict[str, list[network.CompiledNode]] = {}
@@ -103,6 +153,8 @@ class CPPNEngine:
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise UsageError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
         data = genome.data
+        if self.version == "2.0":
+            return render_v2(self._network(genome), data, size)
         planes = network.evaluate(self._network(genome), coordinate_inputs(data["coords"], size))
         return colourise(planes["tone"], planes["shade"], data["palette"])
 

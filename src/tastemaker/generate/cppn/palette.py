@@ -80,3 +80,13 @@ def palette_lut(colors: list[str]) -> np.ndarray:
     t = np.linspace(0.0, 1.0, LUT_SIZE)
     lut = np.stack([np.interp(t, positions, stops[:, c]) for c in range(3)], axis=1)
     return lut.astype(np.float32)
+
+
+def palette_ramp(colors: list[str]) -> np.ndarray:
+    """``palette_lut`` in float64 from IEEE basic operations only (no ``np.interp``,
+    whose compiled loop may be fused into FMAs on some platforms): engine 2.0's."""
+    stops = hex_to_srgb(colors) * 255
+    position = np.arange(LUT_SIZE, dtype=np.float64) / (LUT_SIZE - 1) * (len(stops) - 1)
+    left = np.minimum(np.floor(position).astype(np.intp), len(stops) - 2)
+    frac = (position - left)[:, None]
+    return stops[left] + frac * (stops[left + 1] - stops[left])

@@ -32,9 +32,16 @@ def smooth_fit(luma: np.ndarray) -> float:
 
 
 def luminance(image: np.ndarray) -> np.ndarray:
-    """Rec. 709 luma in 0-1."""
+    """Rec. 709 luma in 0-1.
+
+    Elementwise, not a matrix product: BLAS kernels differ between CPUs in their
+    order of additions, and the screen must keep the same works on every machine.
+    """
     rgb = image.astype(np.float32) / 255
-    return rgb @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+    luma = rgb[..., 0] * np.float32(0.2126)
+    luma += rgb[..., 1] * np.float32(0.7152)
+    luma += rgb[..., 2] * np.float32(0.0722)
+    return luma
 
 
 def _histogram16(luma: np.ndarray) -> np.ndarray:

@@ -9,7 +9,6 @@ from fastapi.responses import FileResponse
 from sqlalchemy import func, select
 
 from tastemaker.generate.genome import Genome
-from tastemaker.generate.registry import get_engine
 from tastemaker.store.tables import GenomeRow, Work
 from tastemaker.web import queries
 from tastemaker.web.deps import Ctx, Db, Paging, page, parse_hash
@@ -66,8 +65,8 @@ def print_render(ctx: Ctx, session: Db, content_hash: str) -> FileResponse:
         raise Problem(404, "unknown_genome", f"the genome of {content_hash} is not stored")
     genome = Genome(row.engine, row.data, tuple(row.parents))
     size = ctx.settings.print_size
-    version = get_engine(row.engine).version
+    version = row.engine_version  # the version that made the work renders its print
     path = print_path(ctx.rounds.media.root, work.content_hash, version, size)
-    render_print(genome, path, size)
+    render_print(genome, version, path, size)
     name = f"tastemaker-{work.content_hash.hex()[:12]}-{size}px.png"
     return FileResponse(path, media_type="image/png", headers=IMMUTABLE, filename=name)
