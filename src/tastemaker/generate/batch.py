@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,20 @@ def _candidate(index: int) -> tuple[Genome, StagedMedia | None]:
     return genome, None if png is None else MediaStore(job.out).stage(png, "png")
 
 
+def _worker_context() -> BaseContext:
+    """Workers forked from a fork server that has the engines' kernels loaded.
+
+    The fork server is a fresh, single-threaded process (as "spawn" gives), so workers
+    stay independent of whatever threads the caller runs; it starts once per caller
+    and serves every later batch. Where there is no fork (Windows), spawn.
+    """
+    if "forkserver" not in get_all_start_methods():
+        return get_context("spawn")
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["tastemaker.generate.warm"])
+    return context
+
+
 @contextmanager
 def _candidates(job: _Job, workers: int) -> Iterator[Callable[[range], Iterator]]:
     """A function mapping candidate indices to (genome, png) in order, on ``workers``."""
@@ -181,9 +196,8 @@ def _candidates(job: _Job, workers: int) -> Iterator[Callable[[range], Iterator]
         _init_worker(job)
         yield lambda indices: map(_candidate, indices)
         return
-    # "spawn" keeps workers independent of whatever threads the parent runs.
     with ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_init_pool_worker, initargs=(job,)
+        workers, mp_context=_worker_context(), initializer=_init_pool_worker, initargs=(job,)
     ) as pool:
         yield lambda indices: pool.map(_candidate, indices, chunksize=8)
 
