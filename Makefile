@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 # The embedded chain's node (anvil, from npm), pinned in tastemaker/chain/node.py.
 ANVIL_STAMP := $(VENV)/node/.installed
 
+# make run PORT=8080 HOST=0.0.0.0 to serve elsewhere.
+PORT ?= 8000
+HOST ?= 127.0.0.1
+DEMO_HOME := .tastemaker/demo
+
 .PHONY: run demo test lint install clean
 
 $(STAMP): pyproject.toml
@@ -23,11 +28,13 @@ install: $(STAMP) $(ANVIL_STAMP)
 
 ## run: set up and serve the site on the embedded default (SQLite, local chain, CPPN)
 run: $(STAMP) $(ANVIL_STAMP)
-	$(BIN)/tastemaker serve
+	$(BIN)/tastemaker serve --host $(HOST) --port $(PORT)
 
-## demo: four simulated weeks with 50 members, then an HTML report
+## demo: four simulated weeks with 50 members, then an HTML report (starts afresh each time:
+## the folder holds only the last demo's chain, database and report)
 demo: $(STAMP) $(ANVIL_STAMP)
-	TASTEMAKER_HOME=.tastemaker/demo $(BIN)/tastemaker demo --weeks 4 --members 50
+	rm -rf $(DEMO_HOME)
+	TASTEMAKER_HOME=$(DEMO_HOME) $(BIN)/tastemaker demo --weeks 4 --members 50
 
 ## test: set up and run lint plus the whole test suite
 test: $(STAMP) $(ANVIL_STAMP)

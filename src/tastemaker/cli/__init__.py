@@ -21,6 +21,23 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"tastemaker {version('tastemaker')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """An open engine for community-trained taste models."""
+
+
 def _register() -> None:
     # Each command group lives in its own module and registers itself on ``app``.
     from tastemaker.cli import chain, demo, generate, rounds, taste, web  # noqa: F401
