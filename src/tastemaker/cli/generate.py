@@ -9,7 +9,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from tastemaker.cli import app
 from tastemaker.errors import UsageError
-from tastemaker.generate.batch import check_size, ensure_writable, generate_works, load_genomes
+from tastemaker.generate.batch import (
+    WorkRecord,
+    check_size,
+    ensure_writable,
+    generate_works,
+    load_genomes,
+    read_manifest,
+)
 from tastemaker.generate.contact_sheet import contact_sheet as make_contact_sheet
 from tastemaker.generate.registry import get_engine
 from tastemaker.settings import get_settings
@@ -54,26 +61,55 @@ def generate(
 
 @app.command()
 def render(
-    genome_file: Path = typer.Argument(..., metavar="GENOME.json", help="A genome JSON file."),
+    genome_file: Path = typer.Argument(
+        ..., metavar="GENOME.json", help="A genome JSON file, or a manifest.jsonl with --id."
+    ),
     size: int = typer.Option(2048, help="Image side in pixels (1-8192)."),
     out: Path = typer.Option(..., help="PNG file to write."),
+    work_id: str | None = typer.Option(
+        None,
+        "--id",
+        help="In a manifest: the work to render (a prefix of its genome id, "
+        "sha256 or CID); renders with the engine version that made it.",
+    ),
     engine_version: str | None = typer.Option(
         None,
-        help="Engine version to render with (default: the current one; a stored "
-        "work's manifest line names the version that made it).",
+        help="Engine version to render with (default: the current one, or with --id "
+        "the manifest line's).",
     ),
 ) -> None:
     """Render one genome, for example at print size."""
     check_size(size)
-    genomes = load_genomes(genome_file)
-    if len(genomes) != 1:
-        raise UsageError(f"{genome_file} holds {len(genomes)} genomes; render takes one")
-    genome = genomes[0]
+    if work_id is not None:
+        record = _manifest_line(genome_file, work_id)
+        genome, engine_version = record.to_genome(), engine_version or record.engine_version
+    else:
+        genomes = load_genomes(genome_file)
+        if len(genomes) != 1:
+            raise UsageError(
+                f"{genome_file} holds {len(genomes)} genomes; render takes one (or pick one "
+                "from a manifest with --id)"
+            )
+        genome = genomes[0]
     engine = get_engine(genome.engine, engine_version)
     ensure_writable(out.parent if str(out.parent) else Path("."))
     image = engine.render(genome, size)
     write_atomic(out, encode_png(image))
-    typer.echo(f"wrote {out} ({size}x{size})")
+    typer.echo(f"wrote {out} ({size}x{size}, {engine.name} {engine.version})")
+
+
+def _manifest_line(path: Path, work_id: str) -> WorkRecord:
+    if len(work_id) < 6:
+        raise UsageError("--id needs at least 6 characters of a genome id, sha256 or CID")
+    try:
+        records = read_manifest(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    found = [r for r in records if any(v.startswith(work_id) for v in (r.id, r.sha256, r.cid))]
+    if len(found) != 1:
+        what = "no work" if not found else f"{len(found)} works"
+        raise UsageError(f"{what} in {path} match --id {work_id}")
+    return found[0]
 
 
 @app.command("contact-sheet")
