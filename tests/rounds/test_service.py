@@ -100,7 +100,15 @@ def test_a_round_from_opening_to_claims(scenario) -> None:
     verified = run_cli("verify", str(out))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "root on chain" in verified.stdout and "round 1 verifies" in verified.stdout
+    rendered = run_cli("verify", str(out), "--offline", "--render")
+    assert rendered.returncode == 0 and "winner re-renders" in rendered.stdout, rendered.stdout
+    recipe_changed = json.loads(out.read_text())
+    recipe_changed["winner_recipe"]["genome"]["palette"]["shade"] = 0.99
+    out.write_text(json.dumps(recipe_changed))
+    unrendered = run_cli("verify", str(out), "--offline", "--render")
+    assert unrendered.returncode == 1 and "renders to" in unrendered.stdout, unrendered.stdout
     tampered = json.loads(out.read_text())
+    tampered["winner_recipe"] = record["winner_recipe"]
     tampered["rewards"]["shares"][scenario.members[1].address] = "1"
     out.write_text(json.dumps(tampered))
     failed = run_cli("verify", str(out), "--offline")

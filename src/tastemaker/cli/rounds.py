@@ -112,6 +112,9 @@ def verify_command(
         ..., metavar="FILE...", help="Round records; several also check they chain up."
     ),
     offline: bool = typer.Option(False, help="Skip comparing the root with the chain."),
+    render: bool = typer.Option(
+        False, "--render", help="Also re-render each winner from its recipe and check its hash."
+    ),
 ) -> None:
     """Recompute signatures, tally, rewards and root from each record; compare with the
     chain; with several records, check each reward epoch starts where the last ended."""
@@ -120,7 +123,7 @@ def verify_command(
     records = [_read_record(path) for path in record_files]
     failed = False
     for path, record in zip(record_files, records, strict=True):
-        failed |= not _verify_one(path, record, offline)
+        failed |= not _verify_one(path, record, offline, render)
     if len(records) > 1:
         checks = verify_history(records)
         console.print(_checks_table("across records", checks))
@@ -141,7 +144,7 @@ def _read_record(path: Path) -> dict:
     return record
 
 
-def _verify_one(path: Path, record: dict, offline: bool) -> bool:
+def _verify_one(path: Path, record: dict, offline: bool, render: bool = False) -> bool:
     from tastemaker.core.audit import RecordError, verify_record
 
     try:
@@ -151,6 +154,11 @@ def _verify_one(path: Path, record: dict, offline: bool) -> bool:
     rewards = record.get("rewards")
     if rewards is not None and not offline:
         report.add(*_chain_root_check(record, rewards))
+    if render and record.get("winner"):
+        from tastemaker.generate.reproduce import check_rerender
+
+        ok, detail = check_rerender(record.get("winner_recipe"), str(record["winner"]))
+        report.add("winner re-renders", ok, detail)
     console.print(_checks_table(str(path), report.checks))
     if report.ok:
         console.print(f"round {report.round} verifies")

@@ -27,11 +27,13 @@ from tastemaker.rounds.service import (
 from tastemaker.store.tables import (
     AllowanceRecord,
     Auction,
+    GenomeRow,
     PoolEntry,
     Reward,
     RewardEpoch,
     TallyRowRecord,
     VoteRow,
+    Work,
 )
 
 
@@ -99,6 +101,7 @@ def export_round(session: Session, number: int) -> dict[str, Any]:
         ],
         "tally": [_stored_row(r).to_json() for r in stored_tally],
         "winner": _hex(round_.winner) if round_.winner else None,
+        "winner_recipe": _recipe(session, round_.winner) if round_.winner else None,
         "token_id": round_.token_id,
     }
     auction = session.get(Auction, number)
@@ -130,6 +133,21 @@ def export_round(session: Session, number: int) -> dict[str, Any]:
     if [r.to_json() for r in stored_outcome(session, round_).tally] != record["tally"]:
         raise RoundError(f"round {number}: the stored tally does not match its votes")
     return record
+
+
+def _recipe(session: Session, content_hash: bytes) -> dict[str, Any] | None:
+    """What re-renders a work: engine, engine version, size and genome
+    (`tastemaker verify --render` checks that it gives the winner's bytes)."""
+    work = session.get(Work, content_hash)
+    genome = session.get(GenomeRow, work.genome_id) if work is not None else None
+    if work is None or genome is None:
+        return None
+    return {
+        "engine": genome.engine,
+        "engine_version": genome.engine_version,
+        "size": work.size,
+        "genome": genome.data,
+    }
 
 
 def _stored_row(row: TallyRowRecord) -> TallyRow:

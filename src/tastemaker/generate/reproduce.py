@@ -1,0 +1,44 @@
+"""Re-render a work from its recipe and check it gives the same bytes.
+
+A work's content hash (sha256 of its PNG) is its identity on chain; anyone holding
+the recipe (engine, engine version, size, genome) can make the bytes again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from tastemaker.errors import GenomeError, TastemakerError
+from tastemaker.generate.batch import check_size
+from tastemaker.generate.genome import Genome
+from tastemaker.generate.registry import get_engine
+from tastemaker.store.media import encode_png
+
+
+def render_recipe(recipe: Any) -> bytes:
+    """PNG bytes of ``{"engine", "engine_version", "size", "genome"}``."""
+    if not isinstance(recipe, dict):
+        raise GenomeError("a work's recipe must be an object")
+    engine_name, version, size = (recipe.get(k) for k in ("engine", "engine_version", "size"))
+    if not isinstance(engine_name, str) or not isinstance(version, str):
+        raise GenomeError("a work's recipe needs 'engine' and 'engine_version' strings")
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise GenomeError("a work's recipe needs an integer 'size'")
+    check_size(size)
+    genome = Genome.from_json({"engine": engine_name, "data": recipe.get("genome")})
+    engine = get_engine(engine_name, version)
+    engine.validate(genome)
+    return encode_png(engine.render(genome, size))
+
+
+def check_rerender(recipe: Any, content_hash: str) -> tuple[bool, str]:
+    """(ok, detail): does the recipe render to the bytes named by ``content_hash``?"""
+    try:
+        digest = hashlib.sha256(render_recipe(recipe)).hexdigest()
+    except TastemakerError as exc:
+        return False, f"cannot re-render: {exc}"
+    want = content_hash.removeprefix("0x").lower()
+    if digest == want:
+        return True, f"{recipe['engine']} {recipe['engine_version']} gives {want[:16]}…"
+    return False, f"the recipe renders to {digest[:16]}…, not the winner {want[:16]}…"
