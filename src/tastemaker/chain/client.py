@@ -186,6 +186,12 @@ class ChainClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def persist(self) -> None:
+        """Make what the embedded node holds durable (its state file, written atomically)
+        before the caller records anything it read from it; nothing for a JSON-RPC node."""
+        if self.node is not None:
+            self.node.persist()
+
     @property
     def is_dev_chain(self) -> bool:
         """Whether time travel and free funding are available: the embedded chain, or
@@ -271,6 +277,7 @@ class ChainClient:
         """Dev chains only: mine ``blocks`` empty blocks; returns the new block number."""
         self._require_dev("mining blocks")
         self._call_node(lambda: self.w3.provider.make_request("anvil_mine", [hex(blocks)]))
+        self.persist()
         return self.block_number()
 
     def fund(self, address: str, wei: int) -> None:
@@ -281,6 +288,7 @@ class ChainClient:
                 "anvil_setBalance", [self._checksum(address), hex(wei)]
             )
         )
+        self.persist()
 
     # ----------------------------------------------------------------- token and stake
 
@@ -536,6 +544,7 @@ class ChainClient:
             raise ChainError(f"{label} failed: {exc}") from None
         if receipt["status"] != 1:
             raise TransactionReverted(f"{label} reverted in block {receipt['blockNumber']}")
+        self.persist()  # on disk before any caller records it (docs/decisions/0050)
         log.debug("%s: gas %s", label, receipt["gasUsed"])
         return TxResult(
             "0x" + bytes(tx_hash).hex(),
