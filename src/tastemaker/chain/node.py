@@ -139,6 +139,24 @@ def _rpc_chain_id(url: str, timeout: float = 1.0) -> int | None:
         return None
 
 
+def _rpc(url: str, method: str, params: list[object], timeout: float = 5.0) -> object:
+    query = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    return requests.post(url, json=query, timeout=timeout).json()["result"]
+
+
+def _restore_clock(url: str) -> None:
+    """Keep chain time monotonic across a restart: anvil reloads blocks but not the
+    offset that time travel (``evm_increaseTime``) added, so without this a reloaded
+    chain's next block would be dated before its last one."""
+    try:
+        latest = _rpc(url, "eth_getBlockByNumber", ["latest", False])
+        stamp = int(latest["timestamp"], 16)  # type: ignore[index]
+        if stamp > time.time():
+            _rpc(url, "evm_setTime", [stamp])
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        raise ChainError(f"the embedded chain's clock could not be restored: {exc}") from None
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -408,6 +426,8 @@ class EmbeddedNode:
                 raise ChainError(f"the embedded chain (anvil) exited at start: {last}")
             if _rpc_chain_id(url, timeout=0.5) == self.chain_id:
                 self._process = process
+                if load:
+                    _restore_clock(url)
                 log.info("started the embedded chain at %s (state %s)", url, self.state_file)
                 return url
             time.sleep(0.1)
