@@ -152,7 +152,7 @@ def _restore_clock(url: str) -> None:
         latest = _rpc(url, "eth_getBlockByNumber", ["latest", False])
         stamp = int(latest["timestamp"], 16)  # type: ignore[index]
         if stamp > time.time():
-            _rpc(url, "evm_setTime", [stamp])
+            _rpc(url, "evm_setTime", [stamp + 1])
     except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
         raise ChainError(f"the embedded chain's clock could not be restored: {exc}") from None
 
