@@ -95,3 +95,20 @@ def test_chain_time_stays_monotonic_across_a_restart(tmp_path):
     with _connect(home) as client:
         client.mine()
         assert client.block_timestamp() > advanced
+
+
+def test_a_batch_writes_the_state_once_at_its_end(tmp_path):
+    home = tmp_path / "home"
+    with _connect(home) as client:
+        client.fund(SOMEONE, 1)
+        state = client.node.state_file
+        written = state.stat().st_mtime_ns
+        with client.batch():
+            client.fund(SOMEONE, 2)
+            client.fund(SOMEONE, 3)
+            assert state.stat().st_mtime_ns == written
+        assert state.stat().st_mtime_ns > written
+        os.kill(client.node.pid, signal.SIGKILL)
+        _wait_gone(home)
+    with _connect(home) as again:
+        assert again.balance(SOMEONE) == 3

@@ -8,10 +8,11 @@ keystore or password, insufficient funds, a revert with its reason.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -135,6 +136,7 @@ class ChainClient:
         self._deployment: Deployment | None = Deployment.load(self.deployment_file)
         self._contracts: dict[str, Contract] = {}
         self._dev: bool | None = None
+        self._deferred = 0
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -191,6 +193,23 @@ class ChainClient:
         before the caller records anything it read from it; nothing for a JSON-RPC node."""
         if self.node is not None:
             self.node.persist()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Persist once when the block ends instead of after each transaction in it
+        (bulk set-up such as onboarding many members: the embedded chain's state file
+        is rewritten whole each time). Record nothing from inside it elsewhere."""
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+            if not self._deferred:
+                self.persist()
+
+    def _persisted(self) -> None:
+        if not self._deferred:
+            self.persist()
 
     @property
     def is_dev_chain(self) -> bool:
@@ -277,7 +296,7 @@ class ChainClient:
         """Dev chains only: mine ``blocks`` empty blocks; returns the new block number."""
         self._require_dev("mining blocks")
         self._call_node(lambda: self.w3.provider.make_request("anvil_mine", [hex(blocks)]))
-        self.persist()
+        self._persisted()
         return self.block_number()
 
     def fund(self, address: str, wei: int) -> None:
@@ -288,7 +307,7 @@ class ChainClient:
                 "anvil_setBalance", [self._checksum(address), hex(wei)]
             )
         )
-        self.persist()
+        self._persisted()
 
     # ----------------------------------------------------------------- token and stake
 
@@ -544,7 +563,7 @@ class ChainClient:
             raise ChainError(f"{label} failed: {exc}") from None
         if receipt["status"] != 1:
             raise TransactionReverted(f"{label} reverted in block {receipt['blockNumber']}")
-        self.persist()  # on disk before any caller records it (docs/decisions/0050)
+        self._persisted()  # on disk before any caller records it (docs/decisions/0050)
         log.debug("%s: gas %s", label, receipt["gasUsed"])
         return TxResult(
             "0x" + bytes(tx_hash).hex(),
