@@ -8,10 +8,11 @@ keystore or password, insufficient funds, a revert with its reason.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -135,6 +136,7 @@ class ChainClient:
         self._deployment: Deployment | None = Deployment.load(self.deployment_file)
         self._contracts: dict[str, Contract] = {}
         self._dev: bool | None = None
+        self._deferred = 0
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -185,6 +187,29 @@ class ChainClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def persist(self) -> None:
+        """Make what the embedded node holds durable (its state file, written atomically)
+        before the caller records anything it read from it; nothing for a JSON-RPC node."""
+        if self.node is not None:
+            self.node.persist()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Persist once when the block ends instead of after each transaction in it
+        (bulk set-up such as onboarding many members: the embedded chain's state file
+        is rewritten whole each time). Record nothing from inside it elsewhere."""
+        self._deferred += 1
+        try:
+            yield
+        finally:
+            self._deferred -= 1
+            if not self._deferred:
+                self.persist()
+
+    def _persisted(self) -> None:
+        if not self._deferred:
+            self.persist()
 
     @property
     def is_dev_chain(self) -> bool:
@@ -271,6 +296,7 @@ class ChainClient:
         """Dev chains only: mine ``blocks`` empty blocks; returns the new block number."""
         self._require_dev("mining blocks")
         self._call_node(lambda: self.w3.provider.make_request("anvil_mine", [hex(blocks)]))
+        self._persisted()
         return self.block_number()
 
     def fund(self, address: str, wei: int) -> None:
@@ -281,6 +307,7 @@ class ChainClient:
                 "anvil_setBalance", [self._checksum(address), hex(wei)]
             )
         )
+        self._persisted()
 
     # ----------------------------------------------------------------- token and stake
 
@@ -536,6 +563,7 @@ class ChainClient:
             raise ChainError(f"{label} failed: {exc}") from None
         if receipt["status"] != 1:
             raise TransactionReverted(f"{label} reverted in block {receipt['blockNumber']}")
+        self._persisted()  # on disk before any caller records it (docs/decisions/0050)
         log.debug("%s: gas %s", label, receipt["gasUsed"])
         return TxResult(
             "0x" + bytes(tx_hash).hex(),

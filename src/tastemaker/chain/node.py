@@ -1,11 +1,21 @@
 """The embedded local chain: an ``anvil`` process that tastemaker starts itself.
 
-``anvil --state FILE`` loads the chain from FILE at start and writes it back on exit
-(and every few seconds, so a crash loses little), so stakes, works, auctions and
-roots survive a restart. One node serves one state folder: a second tastemaker
-process with the same home attaches to the running node (found through
-``node.json``) instead of starting another on the same state file; only the process
-that started the node stops it.
+The chain lives in ``state.json``. anvil loads it at start (``--load-state``), and
+tastemaker writes it, never anvil: ``EmbeddedNode.persist`` asks the node for its
+whole state (``anvil_dumpState``) and writes it atomically (temporary file, fsync,
+rename), after every transaction the client waits for and before the caller records
+that transaction anywhere else. A node killed at any moment leaves the state of the
+last transaction tastemaker saw confirmed, never a half-written file. (anvil still
+dumps its own copy every few seconds to ``autosave.json``, for transactions sent to
+the node by other clients, such as a browser wallet; it is never loaded on its own,
+see docs/decisions/0050.)
+
+One home has one node. The anvil process inherits an exclusive ``flock`` on
+``anvil.lock`` and holds it for its whole life, stalled (SIGSTOP) or not; the lock
+goes when the process dies, however it dies. A second tastemaker process with the
+same home finds the lock taken and attaches to that node (its URL is in
+``node.json``), waiting while it does not answer, instead of starting another node
+on the same state file. Only the process that started the node stops it.
 
 Where the binary comes from (first match wins; see docs/decisions/0002):
 1. the ``TASTEMAKER_CHAIN_ANVIL`` setting,
@@ -19,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gzip
 import json
 import logging
 import os
@@ -33,7 +44,7 @@ from pathlib import Path
 
 import requests
 
-from tastemaker.chain.errors import ChainError, NodeBinaryMissing
+from tastemaker.chain.errors import ChainError, NodeBinaryMissing, NodeUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +57,9 @@ _PLATFORM_PACKAGES = {
 }
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
-STATE_INTERVAL_S = 2
+STATE_INTERVAL_S = 2  # anvil's own dumps to autosave.json (not the chain's state file)
+ATTACH_TIMEOUT_S = 60.0  # how long to wait for a running (perhaps stalled) node to answer
+DUMP_TIMEOUT_S = 60.0
 
 
 def npm_package() -> str:
@@ -126,6 +139,24 @@ def _rpc_chain_id(url: str, timeout: float = 1.0) -> int | None:
         return None
 
 
+def _rpc(url: str, method: str, params: list[object], timeout: float = 5.0) -> object:
+    query = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    return requests.post(url, json=query, timeout=timeout).json()["result"]
+
+
+def _restore_clock(url: str) -> None:
+    """Keep chain time monotonic across a restart: anvil reloads blocks but not the
+    offset that time travel (``evm_increaseTime``) added, so without this a reloaded
+    chain's next block would be dated before its last one."""
+    try:
+        latest = _rpc(url, "eth_getBlockByNumber", ["latest", False])
+        stamp = int(latest["timestamp"], 16)  # type: ignore[index]
+        if stamp > time.time():
+            _rpc(url, "evm_setTime", [stamp + 1])
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        raise ChainError(f"the embedded chain's clock could not be restored: {exc}") from None
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -138,6 +169,45 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a folder be fsynced
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that it is always the old or the new content,
+    whole, and the new content is on disk when this returns."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _try_lock(path: Path) -> int | None:
+    """An fd holding an exclusive flock on ``path``, or None if another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 class EmbeddedNode:
@@ -155,8 +225,56 @@ class EmbeddedNode:
         return self.chain_dir / "state.json"
 
     @property
+    def autosave_file(self) -> Path:
+        return self.chain_dir / "autosave.json"
+
+    @property
     def _node_file(self) -> Path:
         return self.chain_dir / "node.json"
+
+    @property
+    def _owner_lock(self) -> Path:
+        return self.chain_dir / "anvil.lock"
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of this home's running node, if one runs."""
+        if self._process is not None:
+            return self._process.pid
+        with contextlib.suppress(FileNotFoundError, ValueError, TypeError):
+            pid = json.loads(self._node_file.read_text()).get("pid")
+            return pid if isinstance(pid, int) else None
+        return None
+
+    def running(self) -> bool:
+        """Whether a node of this home is alive (stalled or not): its lock is held."""
+        self.chain_dir.mkdir(parents=True, exist_ok=True)
+        fd = _try_lock(self._owner_lock)
+        if fd is None:
+            return True
+        os.close(fd)
+        return False
+
+    def persist(self) -> None:
+        """Write the node's whole state to ``state.json``, atomically and durably.
+
+        Called after every transaction the client waits for, so what a caller learns
+        from the chain is on disk before the caller records it anywhere else.
+        Serialised across processes, so a later snapshot never loses to an earlier one.
+        """
+        if self.url is None:
+            return
+        with self._lock("state.lock"):
+            query = {"jsonrpc": "2.0", "id": 1, "method": "anvil_dumpState", "params": []}
+            try:
+                reply = requests.post(self.url, json=query, timeout=DUMP_TIMEOUT_S).json()
+                dump = bytes.fromhex(reply["result"].removeprefix("0x"))
+            except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+                raise NodeUnreachable(
+                    f"cannot save the embedded chain's state (node at {self.url}): "
+                    f"{type(exc).__name__}"
+                ) from None
+            write_durably(self.state_file, gzip.decompress(dump))
 
     @property
     def owns_process(self) -> bool:
@@ -172,20 +290,28 @@ class EmbeddedNode:
             return self.url
         self.chain_dir.mkdir(parents=True, exist_ok=True)
         with self._lock():
-            attached = self._attach()
-            if attached is not None:
-                self.url = attached
-                return attached
-            self.url = self._spawn()
+            owner = _try_lock(self._owner_lock)
+            if owner is None:  # a node of this home is alive, perhaps stalled
+                self.url = self._attach()
+                return self.url
+            try:
+                self._node_file.unlink(missing_ok=True)  # stale: its process is gone
+                self.url = self._spawn(owner)
+            finally:
+                os.close(owner)  # the lock stays with the anvil process
             return self.url
 
     def stop(self) -> None:
-        """Stop the node if this object started it; anvil writes its state on SIGTERM."""
-        process, self._process = self._process, None
-        self.url = None
+        """Stop the node if this object started it, after saving its state."""
+        process = self._process
         if process is None:
+            self.url = None
             return
         with self._lock():
+            if process.poll() is None:
+                with contextlib.suppress(NodeUnreachable):
+                    self.persist()
+            self._process, self.url = None, None
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=STOP_TIMEOUT_S)
@@ -193,7 +319,7 @@ class EmbeddedNode:
                 log.warning("anvil did not stop in %ss; killing it", STOP_TIMEOUT_S)
                 process.kill()
                 process.wait()
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(FileNotFoundError, ValueError):
                 if json.loads(self._node_file.read_text()).get("pid") == process.pid:
                     self._node_file.unlink()
 
@@ -202,13 +328,19 @@ class EmbeddedNode:
         left behind by a killed process). Returns whether a node was stopped."""
         self.chain_dir.mkdir(parents=True, exist_ok=True)
         with self._lock():
-            url = self._attach()
-            if url is None:
+            if not self.running():
+                self._node_file.unlink(missing_ok=True)
                 return False
-            pid = int(json.loads(self._node_file.read_text())["pid"])
+            self.url = self._attach()
+            with contextlib.suppress(NodeUnreachable):
+                self.persist()
+            self.url = None
+            pid = self.pid
+            if pid is None:
+                raise ChainError(f"the embedded chain of {self.chain_dir} runs without node.json")
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + STOP_TIMEOUT_S
-            while _pid_alive(pid) and time.monotonic() < deadline:
+            while self.running() and time.monotonic() < deadline:
                 time.sleep(0.05)
             self._node_file.unlink(missing_ok=True)
             return True
@@ -221,43 +353,71 @@ class EmbeddedNode:
         self.stop()
 
     @contextlib.contextmanager
-    def _lock(self):  # type: ignore[no-untyped-def]
-        with open(self.chain_dir / "node.lock", "w") as handle:
+    def _lock(self, name: str = "node.lock"):  # type: ignore[no-untyped-def]
+        with open(self.chain_dir / name, "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _attach(self) -> str | None:
-        try:
-            info = json.loads(self._node_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        url, pid = info.get("url"), info.get("pid")
-        if isinstance(pid, int) and _pid_alive(pid) and _rpc_chain_id(url) == self.chain_id:
-            log.info("attached to the running embedded chain at %s", url)
-            return str(url)
-        self._node_file.unlink(missing_ok=True)  # stale: its process is gone
-        return None
+    def _attach(self) -> str:
+        """The URL of the running node whose lock is held; waits while it does not answer
+        (a node stalled by SIGSTOP, or one still starting)."""
+        deadline = time.monotonic() + ATTACH_TIMEOUT_S
+        warned = False
+        while True:
+            try:
+                url = str(json.loads(self._node_file.read_text())["url"])
+            except (FileNotFoundError, ValueError, KeyError, TypeError):
+                url = None
+            if url is not None and _rpc_chain_id(url, timeout=1.0) == self.chain_id:
+                log.info("attached to the running embedded chain at %s", url)
+                return url
+            if not self.running():
+                raise ChainError(
+                    f"the embedded chain of {self.chain_dir} exited while starting: rerun"
+                )
+            if time.monotonic() > deadline:
+                raise ChainError(
+                    f"the embedded chain of {self.chain_dir} (anvil pid {self.pid}) holds its "
+                    f"lock but has not answered for {ATTACH_TIMEOUT_S:.0f}s: if it was stopped, "
+                    f"resume it (kill -CONT {self.pid}); else stop it (kill {self.pid}) and rerun"
+                )
+            if not warned:
+                log.warning("waiting for the embedded chain (pid %s) to answer", self.pid)
+                warned = True
+            time.sleep(0.2)
 
-    def _spawn(self) -> str:
+    def _spawn(self, owner_lock: int) -> str:
+        """Start anvil; it inherits ``owner_lock`` (an fd holding the home's flock)."""
         binary = self.binary()
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
+        self._check_state_file()
+        load = ["--load-state", str(self.state_file)] if self.state_file.exists() else []
         args = [
             str(binary),
             "--host", "127.0.0.1",
             "--port", str(port),
             "--chain-id", str(self.chain_id),
-            "--state", str(self.state_file),
+            *load,
+            "--dump-state", str(self.autosave_file),
             "--state-interval", str(STATE_INTERVAL_S),
         ]  # fmt: skip
+        # The URL is known before the process exists: whoever finds the lock taken can
+        # find the node, even if this process dies right after starting it.
+        write_durably(self._node_file, json.dumps({"pid": None, "url": url}).encode())
         log_path = self.chain_dir / "anvil.log"
         with open(log_path, "ab") as log_file:
             process = subprocess.Popen(
-                args, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                args,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                pass_fds=(owner_lock,),
             )
+        write_durably(self._node_file, json.dumps({"pid": process.pid, "url": url}).encode())
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -266,13 +426,27 @@ class EmbeddedNode:
                 raise ChainError(f"the embedded chain (anvil) exited at start: {last}")
             if _rpc_chain_id(url, timeout=0.5) == self.chain_id:
                 self._process = process
-                self._node_file.write_text(json.dumps({"pid": process.pid, "url": url}))
+                if load:
+                    _restore_clock(url)
                 log.info("started the embedded chain at %s (state %s)", url, self.state_file)
                 return url
             time.sleep(0.1)
         process.kill()
         process.wait()
         raise ChainError(f"the embedded chain (anvil) did not answer within {START_TIMEOUT_S:.0f}s")
+
+    def _check_state_file(self) -> None:
+        """Refuse a state file anvil cannot load, rather than let it fail obscurely."""
+        if not self.state_file.exists():
+            return
+        try:
+            json.loads(self.state_file.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ChainError(
+                f"the embedded chain's state file {self.state_file} is unreadable "
+                f"({type(exc).__name__}): restore it from a copy, or move it away to "
+                "start a new chain"
+            ) from None
 
 
 def _main(argv: list[str]) -> int:

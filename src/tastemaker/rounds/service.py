@@ -33,7 +33,7 @@ from tastemaker.core.voting_power import Allowance, allowance
 from tastemaker.errors import TastemakerError
 from tastemaker.generate.batch import generate_works
 from tastemaker.generate.genome import Genome
-from tastemaker.rounds import states
+from tastemaker.rounds import crashpoints, reconcile, states
 from tastemaker.rounds.curation import Candidate, Curator, History, PastVote
 from tastemaker.rounds.settings import RoundSettings
 from tastemaker.store.db import Database
@@ -76,6 +76,10 @@ class RoundContext:
     workers: int | None = None
     checkpoint: Callable[[str], None] = field(default=_no_checkpoint)
     on_progress: Callable[[int], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.checkpoint is _no_checkpoint:  # test-only crash points, off unless set
+            self.checkpoint = crashpoints.from_env(self.chain) or _no_checkpoint
 
 
 def utcnow() -> datetime:
@@ -326,14 +330,18 @@ def close_round(
     """Tally, mint the winner and start its auction. Returns the round's new state."""
     now = _aware(now or utcnow())
     with ctx.db.unit_of_work() as session:
+        state = get_round(session, number).state
+    if state not in (states.VOTING, states.CLOSING, states.AUCTION):
+        return state
+    reconcile.begin(ctx, number)
+    with ctx.db.unit_of_work() as session:
         round_ = get_round(session, number)
         if round_.state == states.VOTING:
             if now < _aware(round_.closes_at) and not force:
                 raise RoundError(f"round {number} is open for voting until {round_.closes_at}")
             round_.state = states.CLOSING
             round_.close_block = ctx.chain.block_number()
-        elif round_.state != states.CLOSING:
-            return round_.state
+        reconcile.check_close_block(ctx, round_)
     ctx.checkpoint("closing")
 
     with ctx.db.unit_of_work() as session:
@@ -389,6 +397,7 @@ def close_round(
         cid = work.cid if work else ""
     ctx.checkpoint("tallied")
 
+    token_id = reconcile.winner_token(ctx, number, winner, token_id)
     if token_id is None:
         metadata = WorkMetadata(
             name=f"Tastemaker round {number}",
@@ -410,7 +419,8 @@ def close_round(
     auction = ctx.chain.start_auction(token_id)
     ctx.checkpoint("auction_started")
     with ctx.db.unit_of_work() as session:
-        if session.get(Auction, number) is None:
+        row = session.get(Auction, number)
+        if row is None:
             session.add(
                 Auction(
                     round=number,
@@ -420,6 +430,8 @@ def close_round(
                     end_time=auction.end_time,
                 )
             )
+        else:  # the chain's auction, also when it was started again
+            row.token_id, row.end_time = token_id, auction.end_time
         get_round(session, number).state = states.AUCTION
     return states.AUCTION
 
@@ -486,12 +498,15 @@ def settle_round(ctx: RoundContext, number: int) -> str:
         token_id = get_round(session, number).token_id
     if state in (states.OPENING, states.VOTING, states.CLOSING):
         raise RoundError(f"round {number} is {state}: close it before settling")
-    if state == states.SETTLED:
-        return state
+    reconcile.begin(ctx, number)
 
-    if state == states.AUCTION:
-        assert token_id is not None
-        auction = ctx.chain.auction(token_id)
+    if token_id is not None:  # every state from auction on: the chain's settlement
+        with ctx.db.unit_of_work() as session:
+            winner = get_round(session, number).winner
+            since = get_round(session, number).close_block or 0
+        assert winner is not None
+        auction = reconcile.require_auction(ctx, number, state, winner, token_id)
+        token_id = auction.token_id
         if not auction.settled:
             if ctx.chain.block_timestamp() < auction.end_time:
                 raise RoundError(
@@ -500,16 +515,13 @@ def settle_round(ctx: RoundContext, number: int) -> str:
             ctx.chain.settle(token_id)
             ctx.checkpoint("auction_settled")
             auction = ctx.chain.auction(token_id)
-        with ctx.db.unit_of_work() as session:
-            row = session.get(Auction, number)
-            assert row is not None
-            row.state, row.winner, row.amount = "settled", auction.bidder, auction.amount
-            since = get_round(session, number).close_block or 0
-            row.voter_pool = _voter_pool(ctx.chain, token_id, auction.amount, since)
-            get_round(session, number).state = states.SETTLING
+        pool = _voter_pool(ctx.chain, token_id, auction.amount, since)
+        reconcile.record_settlement(ctx, number, auction, pool)
 
     with ctx.db.unit_of_work() as session:
         epoch = session.scalar(select(RewardEpoch).where(RewardEpoch.round == number))
+        if epoch is None and get_round(session, number).state == states.SETTLED:
+            return states.SETTLED  # settled with nothing to share: the pool waits
         if epoch is None:
             outcome = stored_outcome(session, get_round(session, number))
             previous = reward_ledger(session)
@@ -545,6 +557,8 @@ def settle_round(ctx: RoundContext, number: int) -> str:
                     )
                 )
         epoch_number, root, total = epoch.epoch, epoch.root, epoch.total_cumulative
+        if reconcile.posted_root(ctx, epoch_number) is None:
+            reconcile.require_funded(ctx, session, epoch)
     ctx.checkpoint("rewards_computed")
 
     tx = ctx.chain.post_root(epoch_number, root, total)
