@@ -66,6 +66,9 @@ def round_json(round_: Round, now: datetime) -> dict[str, Any]:
         "winner": hex32(round_.winner) if round_.winner else None,
         "token_id": round_.token_id,
         "rules": round_.rules,
+        # How close the vote was: the fewest counted votes found whose removal changes
+        # the winner (core.flip, an upper bound); None before close or with no winner.
+        "votes_to_flip": (round_.votes_to_flip or {}).get("count"),
     }
 
 
