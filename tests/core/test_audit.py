@@ -174,3 +174,53 @@ def test_a_run_of_records_must_chain_epoch_to_epoch() -> None:
         "epoch 1 follows on: epoch 1 claims earlier rewards"
     ]
     assert failing([one, one]) == ["epoch 1: two records claim this epoch"]
+
+
+def _bias_record() -> dict:
+    """``_record()`` counted by the member-bias rule, with its votes to flip."""
+    from tastemaker.core.estimate import BiasModel
+
+    record = _record()
+    record["rules"] = {"prior_exposure": 5, "tally": "member-bias"} | BiasModel().to_json()
+    votes = [Vote.from_json(e["message"]) for e in record["votes"]]
+    allowances = {
+        a: Allowance(int(v["vp"]), v["earns_rewards"]) for a, v in record["allowances"].items()
+    }
+    impressions = {bytes.fromhex(w[2:]): n for w, n in record["impressions"].items()}
+    outcome = round_outcome(W, votes, impressions, allowances, rules=record["rules"])
+    record["tally"] = [row.to_json() for row in outcome.tally]
+    record["winner"] = "0x" + outcome.winner.hex()
+    record["votes_to_flip"] = outcome.votes_to_flip().to_json()
+    return record
+
+
+def test_a_member_bias_record_verifies_with_its_votes_to_flip() -> None:
+    record = _bias_record()
+    report = verify_record(record)
+    assert report.ok, report.checks
+    assert {c.name for c in report.checks} >= {"tally", "winner", "votes to flip"}
+    assert record["votes_to_flip"]["count"] >= 1
+
+
+def test_a_tally_or_votes_to_flip_that_does_not_recompute_fails() -> None:
+    wrong_score = _bias_record()
+    wrong_score["tally"][0]["score"] = "1/1"
+    assert "tally" in _failed(wrong_score)
+
+    wrong_count = _bias_record()
+    wrong_count["votes_to_flip"]["count"] += 5
+    assert _failed(wrong_count) == {"votes to flip"}
+
+    wrong_removed = _bias_record()
+    wrong_removed["votes_to_flip"]["removed"] = []
+    assert _failed(wrong_removed) == {"votes to flip"}
+
+    missing = _bias_record()
+    del missing["votes_to_flip"]
+    assert _failed(missing) == {"votes to flip"}
+
+    # A record that swaps the rule back to the old one: its published tally no longer
+    # follows from its rules.
+    swapped = _bias_record()
+    swapped["rules"]["tally"] = "exposure"
+    assert {"tally"} <= _failed(swapped)

@@ -17,6 +17,7 @@ from typing import Any
 
 from tastemaker.core.ballots import BallotError, Vote, VoteDomain, verify_vote
 from tastemaker.core.outcome import reward_epoch, round_outcome
+from tastemaker.core.tally import rule_of
 from tastemaker.core.voting_power import Allowance
 
 # /2: leaves are (index, account, cumulative) and the rewards carry the leaf indexes.
@@ -41,6 +42,10 @@ class AuditReport:
 
     def add(self, name: str, ok: bool, detail: str = "") -> None:
         self.checks.append(Check(name, ok, detail))
+
+
+def _flip_count(flip: Any) -> str:
+    return str(flip.get("count")) if isinstance(flip, dict) else repr(flip)
 
 
 def _hex32(value: str) -> bytes:
@@ -99,9 +104,7 @@ def _verify(record: dict[str, Any]) -> AuditReport:
     for voter in unknown:
         allowances[voter] = Allowance(0, False)
 
-    outcome = round_outcome(
-        pool, votes, impressions, allowances, int(record["rules"]["prior_exposure"])
-    )
+    outcome = round_outcome(pool, votes, impressions, allowances, rules=record["rules"])
     published = record["tally"]
     recomputed = [row.to_json() for row in outcome.tally]
     report.add(
@@ -111,6 +114,19 @@ def _verify(record: dict[str, Any]) -> AuditReport:
     )
     winner = "0x" + outcome.winner.hex() if outcome.winner else None
     report.add("winner", winner == record.get("winner"), f"winner {winner}")
+    if "votes_to_flip" in record or rule_of(record["rules"]) != "exposure":
+        # Rounds counted since decision 0030 publish how close the vote was.
+        flip = outcome.votes_to_flip()
+        recomputed_flip = flip.to_json() if flip else None
+        ok = recomputed_flip == record.get("votes_to_flip")
+        report.add(
+            "votes to flip",
+            ok,
+            (f"{flip.count} votes" if flip else "no winner")
+            if ok
+            else f"published {_flip_count(record.get('votes_to_flip'))}, recomputed "
+            f"{_flip_count(recomputed_flip)}",
+        )
 
     rewards = record.get("rewards")
     if rewards is not None:

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, TypeVar
 
+from tastemaker.core.flip import Flip, votes_to_flip
 from tastemaker.core.merkle import RewardTree, assign_indexes
 from tastemaker.core.rewards import accumulate, split_pro_rata
-from tastemaker.core.tally import CountedVote, TallyRow, tally
+from tastemaker.core.tally import CountedVote, TallyRow, rank_pool
 from tastemaker.core.voting_power import Allowance
 
 
@@ -84,6 +85,10 @@ class RoundOutcome:
     tally: list[TallyRow]
     spent: dict[str, int]  # effective VP spent per voter
     reward_weights: dict[str, int]  # the part of ``spent`` that earns rewards
+    counted: list[CountedVote] = field(default_factory=list)
+    pool: list[bytes] = field(default_factory=list)
+    impressions: dict[bytes, int] = field(default_factory=dict)
+    rules: dict = field(default_factory=dict)
 
     @property
     def winner(self) -> bytes | None:
@@ -92,14 +97,24 @@ class RoundOutcome:
             return self.tally[0].work
         return None
 
+    def votes_to_flip(self) -> Flip | None:
+        """The fewest counted votes found whose removal changes the winner (core.flip)."""
+        return votes_to_flip(self.pool, self.counted, self.impressions, self.rules)
+
 
 def round_outcome(
     pool: Sequence[bytes],
     votes: Iterable[BallotLike],
     impressions: Mapping[bytes, int],
     allowances: Mapping[str, Allowance],
-    prior_exposure: int,
+    prior_exposure: int = 5,
+    *,
+    rules: Mapping | None = None,
 ) -> RoundOutcome:
+    """The round counted by the tally rule ``rules`` names (``core.tally.rank_pool``);
+    without ``rules``, by the exposure rule with ``prior_exposure`` (older rounds)."""
+    if rules is None:
+        rules = {"tally": "exposure", "prior_exposure": prior_exposure}
     counted = effective_votes(latest_votes(votes), {a: v.vp for a, v in allowances.items()})
     in_pool = set(pool)
     counted = [v for v in counted if v.work in in_pool]
@@ -107,7 +122,15 @@ def round_outcome(
     for vote in counted:
         spent[vote.voter] += vote.amount
     weights = {a: s for a, s in spent.items() if allowances[a].earns_rewards}
-    return RoundOutcome(tally(pool, counted, impressions, prior_exposure), dict(spent), weights)
+    return RoundOutcome(
+        rank_pool(pool, counted, impressions, rules),
+        dict(spent),
+        weights,
+        counted,
+        list(pool),
+        dict(impressions),
+        dict(rules),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,12 @@
-"""The tally: rank a round's pool by exposure-corrected approval.
+"""The tally: rank a round's pool. Two rules, named in each round's frozen rules.
 
-Rule (documented in docs/tally.md): a work's score is its net VP (up minus down)
-per exposure, shrunk toward zero by a prior number of exposures::
+``member-bias`` (the default since decision 0030; ``core.estimate``): a work's score
+is its effect in an additive model of every counted vote, ``vote ~ a[member] +
+b[work]``: its approval corrected for the leniency of whoever voted on it, which is
+the model's estimate of its net approval had every member seen it.
+
+``exposure`` (rounds recorded before 0030): a work's score is its net VP (up minus
+down) per exposure, shrunk toward zero by a prior number of exposures::
 
     score = (up_vp - down_vp) / (exposure + prior_exposure)
     exposure = max(impressions, number of voters)
@@ -16,9 +21,13 @@ smaller work hash. Raw net VP (Botto's rule) is reported beside the score.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+
+from tastemaker.core.estimate import SCALE, BiasModel, fit_bias_model
+
+RULES = ("member-bias", "exposure")
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,39 @@ class TallyRow:
         }
 
 
+def rule_of(rules: Mapping) -> str:
+    """The tally rule a round's frozen rules name (records before 0030 name none)."""
+    rule = rules.get("tally", "exposure")
+    if rule not in RULES:
+        raise ValueError(f"unknown tally rule {rule!r}")
+    return rule
+
+
+def rank_pool(
+    pool: Sequence[bytes],
+    votes: Sequence[CountedVote],
+    impressions: Mapping[bytes, int],
+    rules: Mapping,
+) -> list[TallyRow]:
+    """The pool ranked by the rule ``rules`` name, with its parameters from ``rules``."""
+    if rule_of(rules) == "member-bias":
+        return bias_tally(pool, votes, impressions, BiasModel.from_json(rules))
+    return tally(pool, votes, impressions, int(rules.get("prior_exposure", 5)))
+
+
+def bias_tally(
+    pool: Sequence[bytes],
+    votes: Sequence[CountedVote],
+    impressions: Mapping[bytes, int],
+    model: BiasModel,
+) -> list[TallyRow]:
+    """Every work of the pool ranked by its member-bias effect (``core.estimate``)."""
+    effect, _ = fit_bias_model(
+        pool, ((v.voter, v.work, v.direction, v.amount) for v in votes), model
+    )
+    return _rows(pool, votes, impressions, lambda w: Fraction(effect[w], SCALE))
+
+
 def tally(
     pool: Sequence[bytes],
     votes: Iterable[CountedVote],
@@ -67,6 +109,26 @@ def tally(
     """Every work of the pool ranked, best first; votes for works outside it are ignored."""
     if prior_exposure < 1:
         raise ValueError("prior_exposure must be at least 1")
+    votes = list(votes)
+    voters: dict[bytes, set[str]] = defaultdict(set)
+    net: dict[bytes, int] = defaultdict(int)
+    for vote in votes:
+        voters[vote.work].add(vote.voter)
+        net[vote.work] += vote.amount if vote.direction > 0 else -vote.amount
+
+    def score(work: bytes) -> Fraction:
+        exposure = max(impressions.get(work, 0), len(voters[work]))
+        return Fraction(net[work], exposure + prior_exposure)
+
+    return _rows(pool, votes, impressions, score)
+
+
+def _rows(
+    pool: Sequence[bytes],
+    votes: Iterable[CountedVote],
+    impressions: Mapping[bytes, int],
+    score_of: Callable[[bytes], Fraction],
+) -> list[TallyRow]:
     in_pool = set(pool)
     up: dict[bytes, int] = defaultdict(int)
     down: dict[bytes, int] = defaultdict(int)
@@ -77,9 +139,10 @@ def tally(
         (up if vote.direction > 0 else down)[vote.work] += vote.amount
         voters[vote.work].add(vote.voter)
 
+    scores = {work: score_of(work) for work in in_pool}
+
     def score(work: bytes) -> Fraction:
-        exposure = max(impressions.get(work, 0), len(voters[work]))
-        return Fraction(up[work] - down[work], exposure + prior_exposure)
+        return scores[work]
 
     def net(work: bytes) -> int:
         return up[work] - down[work]

@@ -61,6 +61,7 @@ def _learning_curve(result: DemoResult, out: Path) -> None:
 
     weeks = [w.round for w in result.weeks]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    axes[0].plot(weeks, [w.best_approval for w in result.weeks], "^:", label="best in pool")
     axes[0].plot(weeks, [w.winner_approval for w in result.weeks], "o-", label="winner")
     axes[0].plot(weeks, [w.pool_approval for w in result.weeks], "s--", label="pool mean")
     axes[0].set(xlabel="round", ylabel="hidden-taste approval", title="What the community likes")
@@ -80,10 +81,39 @@ def _learning_curve(result: DemoResult, out: Path) -> None:
     plt.close(fig)
 
 
+def summary(result: DemoResult) -> dict:
+    """What ``report/summary.json`` holds: per week, the winner against the pool's best.
+
+    Approvals are the simulator's hidden truth (the mean member's chance of voting the
+    work up; ``stake_`` ones weight members by stake); ``model_auc`` is the taste
+    model fitted before the round scored on the round's votes (none in week 1).
+    """
+    return {
+        "weeks": [
+            {
+                "week": i + 1,
+                "round": w.round,
+                "winner_approval": round(w.winner_approval, 4),
+                "best_approval": round(w.best_approval, 4),
+                "pool_approval": round(w.pool_approval, 4),
+                "stake_winner_approval": round(w.stake_winner_approval, 4),
+                "stake_best_approval": round(w.stake_best_approval, 4),
+                "model_auc": None if w.model_auc is None else round(w.model_auc, 4),
+                "votes_to_flip": w.votes_to_flip,
+            }
+            for i, w in enumerate(result.weeks)
+        ]
+    }
+
+
 def write_report(result: DemoResult, out_dir: Path) -> Path:
-    """Write ``out_dir/index.html`` with its images; returns the page's path."""
+    """Write ``out_dir/index.html`` with its images and ``out_dir/summary.json``;
+    returns the page's path."""
+    import json
+
     images = out_dir / "images"
     images.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(json.dumps(summary(result), indent=1) + "\n")
     media = MediaStore(result.home / "media")
     db = Database(f"sqlite:///{result.home / 'tastemaker.db'}", migrate=False)
     _learning_curve(result, images / "learning-curve.png")
@@ -106,6 +136,22 @@ def write_report(result: DemoResult, out_dir: Path) -> Path:
         "hidden tastes, on the embedded chain. Every round verified from its public record: "
         f"{'yes' if all(w.verified for w in result.weeks) else 'NO'}.</p>",
         "<h2>Learning</h2><img src='images/learning-curve.png' alt='learning curve'>",
+        "<p>Left: how much the simulated community (hidden tastes, never shown to the "
+        "system) likes each round's winner, the best work that was in the pool (what a "
+        "perfect tally would have picked) and the pool on average; a winner near the "
+        "best means the tally found what the members like, a rising pool means "
+        "curation and evolution learned it. Right: how well the taste model, fitted "
+        "before each round, ranks that round's votes (0.5 is guessing).</p>",
+        "<table><tr><th>week</th><th>winner</th><th>best in pool</th><th>winner / best"
+        "</th><th>pool mean</th><th>votes to flip</th></tr>"
+        + "".join(
+            f"<tr><td>{i + 1}</td><td>{w.winner_approval:.3f}</td><td>{w.best_approval:.3f}"
+            f"</td><td>{w.winner_approval / w.best_approval if w.best_approval else 0:.2f}"
+            f"</td><td>{w.pool_approval:.3f}</td><td>{w.votes_to_flip or '-'}</td></tr>"
+            for i, w in enumerate(result.weeks)
+        )
+        + "</table><p>Votes to flip: the fewest counted votes found whose removal would "
+        "have changed the winner (an upper bound, checked by verify).</p>",
         "<h2>Winners and their lineage</h2>",
     ]
     with db.unit_of_work() as session:
@@ -135,11 +181,12 @@ def write_report(result: DemoResult, out_dir: Path) -> Path:
             ).all()
             parts.append(
                 f"<h3>Round {week.round}</h3><table><tr><th>rank</th><th>work</th>"
-                "<th>score (VP/view)</th><th>net VP</th><th>voters</th><th>views</th>"
+                "<th>score (net approval, all members)</th><th>net VP</th><th>voters</th>"
+                "<th>views</th>"
                 "<th>rank by raw net VP</th></tr>"
             )
             for row in rows:
-                score = int(row.score_num) / int(row.score_den) / ETH
+                score = int(row.score_num) / int(row.score_den)
                 parts.append(
                     f"<tr><td>{row.rank}</td><td>{picture(session.get(Work, row.work), 40)}</td>"
                     f"<td>{score:.3f}</td><td>{int(row.net_vp) / ETH:.2f}</td>"

@@ -52,6 +52,10 @@ DEMO_ROUND = RoundSettings(
 )
 
 
+# How the simulated members are shown works; see Community.vote_round and docs/tally.md.
+DEMO_EXPOSURE = "least_shown"
+
+
 @dataclass
 class WeekResult:
     round: int
@@ -59,6 +63,10 @@ class WeekResult:
     token_id: int | None
     winner_approval: float  # hidden-taste approval of the winner (simulator truth)
     pool_approval: float  # mean hidden approval of the works in the pool
+    best_approval: float  # the best work of the pool by hidden approval (the oracle)
+    stake_winner_approval: float  # the winner's approval with members weighted by stake
+    stake_best_approval: float
+    votes_to_flip: int | None  # counted votes whose removal changes the winner (core.flip)
     votes: int
     voters: int
     refused: int
@@ -93,6 +101,7 @@ def run_demo(
     curator: Curator,
     seed: int = 7,
     round_settings: RoundSettings = DEMO_ROUND,
+    exposure: str = DEMO_EXPOSURE,
     say: Callable[[str], None] = print,
     on_progress: Callable[[int], None] | None = None,
 ) -> DemoResult:
@@ -129,7 +138,7 @@ def run_demo(
         onboard(chain, members)
 
         for week in range(weeks):
-            result.weeks.append(_week(ctx, community, members, week, rng, say, result))
+            result.weeks.append(_week(ctx, community, members, week, rng, say, result, exposure))
     finally:
         db.dispose()
         chain.close()
@@ -144,6 +153,7 @@ def _week(
     rng: np.random.Generator,
     say: Callable[[str], None],
     result: DemoResult,
+    exposure: str = DEMO_EXPOSURE,
 ) -> WeekResult:
     chain = ctx.chain
     opens = START + week * WEEK
@@ -155,9 +165,12 @@ def _week(
         domain = vote_domain(round_.chain_id, round_.verifying_contract)
     images = [load_image(c.path) for c in pool]
     work_ids = ["0x" + c.work.hex() for c in pool]
-    approval = community.approval(images)
+    up = community.up_probability(images)
+    approval = up.mean(axis=0)
+    stake = np.array([m.voting_power for m in community.members])
+    stake_approval = stake @ up / stake.sum()
 
-    sim_votes, impressions = community.vote_round(work_ids, images, rng)
+    sim_votes, impressions = community.vote_round(work_ids, images, rng, exposure=exposure)
     by_sim = {m.sim.member_id: m for m in members}
     per_member: dict[str, list] = defaultdict(list)
     for vote in sim_votes:
@@ -199,6 +212,7 @@ def _week(
     with ctx.db.unit_of_work() as session:
         round_ = session.get(Round, number)
         winner, token_id = round_.winner, round_.token_id
+        flip = round_.votes_to_flip
     if state == states.AUCTION and token_id is not None:
         sale = _auction(
             chain, members, token_id, float(approval[work_ids.index("0x" + winner.hex())]), rng
@@ -218,6 +232,12 @@ def _week(
         token_id=token_id,
         winner_approval=float(approval[winner_index]) if winner_index is not None else 0.0,
         pool_approval=float(approval.mean()),
+        best_approval=float(approval.max()),
+        stake_winner_approval=float(stake_approval[winner_index])
+        if winner_index is not None
+        else 0.0,
+        stake_best_approval=float(stake_approval.max()),
+        votes_to_flip=int(flip["count"]) if flip else None,
         votes=cast,
         voters=len(per_member),
         refused=refused,

@@ -102,6 +102,7 @@ def export_round(session: Session, number: int) -> dict[str, Any]:
         "tally": [_stored_row(r).to_json() for r in stored_tally],
         "winner": _hex(round_.winner) if round_.winner else None,
         "winner_recipe": _recipe(session, round_.winner) if round_.winner else None,
+        "votes_to_flip": round_.votes_to_flip,
         "token_id": round_.token_id,
     }
     auction = session.get(Auction, number)

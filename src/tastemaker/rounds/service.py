@@ -321,7 +321,7 @@ def stored_outcome(session: Session, round_: Round) -> RoundOutcome:
             select(AllowanceRecord).where(AllowanceRecord.round == round_.number)
         )
     }
-    return round_outcome(pool, votes, impressions, allowances, round_.rules["prior_exposure"])
+    return round_outcome(pool, votes, impressions, allowances, rules=round_.rules)
 
 
 def close_round(
@@ -382,6 +382,8 @@ def close_round(
                     )
                 )
             round_.winner = outcome.winner
+            flip = outcome.votes_to_flip()
+            round_.votes_to_flip = flip.to_json() if flip else None
             if outcome.winner is None:
                 round_.state = states.SETTLING  # nothing to mint or auction
         winner, token_id = round_.winner, round_.token_id

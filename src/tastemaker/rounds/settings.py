@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tastemaker.core.estimate import BiasModel
 from tastemaker.core.voting_power import TOKEN_UNIT, Curve, VotingRules
 
 
@@ -25,7 +29,19 @@ class RoundSettings(BaseSettings):
     vp_curve: Curve = Field(default="linear", description="linear, sqrt or log.")
     baseline_vp: int = Field(default=0, ge=0, description="VP of any signed-in wallet.")
     min_stake_to_earn: int = Field(default=TOKEN_UNIT, ge=0, description="Stake to earn.")
-    prior_exposure: int = Field(default=5, ge=1, description="Tally shrinkage, in views.")
+    prior_exposure: int = Field(
+        default=5, ge=1, description="Shrinkage of the 'exposure' tally rule, in views."
+    )
+    tally: Literal["member-bias", "exposure"] = Field(
+        default="member-bias", description="Tally rule (docs/tally.md, decision 0030)."
+    )
+    tally_member_prior: str = Field(
+        default="2", description="member-bias: leniency shrinkage, in the member's own votes."
+    )
+    tally_work_prior: str = Field(
+        default="1/4", description="member-bias: work shrinkage, in average VP per pool work."
+    )
+    tally_iterations: int = Field(default=20, ge=1, le=1000, description="member-bias fit.")
 
     def voting_rules(self) -> VotingRules:
         return VotingRules(self.vp_curve, self.baseline_vp, self.min_stake_to_earn)
@@ -37,4 +53,13 @@ class RoundSettings(BaseSettings):
             "baseline_vp": str(self.baseline_vp),
             "min_stake_to_earn": str(self.min_stake_to_earn),
             "prior_exposure": self.prior_exposure,
-        }
+            "tally": self.tally,
+        } | (
+            BiasModel(
+                Fraction(self.tally_member_prior),
+                Fraction(self.tally_work_prior),
+                self.tally_iterations,
+            ).to_json()
+            if self.tally == "member-bias"
+            else {}
+        )

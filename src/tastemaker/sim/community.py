@@ -70,6 +70,8 @@ class Community:
         self.perception = RandomConvPerception(seed=seed + 1000)
         self.temperature = temperature
         self.views_per_member = views_per_member
+        self.explore = 0.3
+        self.min_impressions = 3
         dim = self.perception.dim
         common = rng.standard_normal(dim)
         common /= np.linalg.norm(common)
@@ -141,12 +143,22 @@ class Community:
         return weights / weights.sum()
 
     def vote_round(
-        self, work_ids: Sequence[str], images: Sequence[np.ndarray], rng: np.random.Generator
+        self,
+        work_ids: Sequence[str],
+        images: Sequence[np.ndarray],
+        rng: np.random.Generator,
+        exposure: str = "uneven",
     ) -> tuple[list[SimVote], list[Impression]]:
-        """Every member is shown some works (uneven exposure) and votes on some of them.
+        """Every member is shown some works and votes on some of them.
 
-        A member splits their voting power evenly over the votes they cast this round.
+        ``exposure="uneven"``: works are shown with Zipf-like chances (a feed that
+        favours some works). ``"least_shown"``: the vote page's policy (decision 0022):
+        members arrive in a random order and each is shown the works with the fewest
+        impressions so far, ties at random. A member splits their voting power evenly
+        over the votes they cast this round.
         """
+        if exposure not in ("uneven", "least_shown", "adaptive"):
+            raise UsageError(f"unknown exposure policy {exposure!r}")
         if len(work_ids) != len(images):
             raise UsageError("work_ids and images must have the same length")
         n = len(work_ids)
@@ -154,19 +166,39 @@ class Community:
             return [], []
         prob = self.up_probability(images)
         shown_p = self.exposure(n, rng)
+        counts = np.zeros(n)
+        ups = np.zeros(n)
+        cast = np.zeros(n)
+        order = (
+            range(len(self.members))
+            if exposure == "uneven"
+            else [int(k) for k in rng.permutation(len(self.members))]
+        )
         votes: list[SimVote] = []
         impressions: list[Impression] = []
-        for k, member in enumerate(self.members):
+        for k in order:
+            member = self.members[k]
             n_views = min(n, int(rng.poisson(self.views_per_member)) + 1)
-            shown = rng.choice(n, size=n_views, replace=False, p=shown_p)
+            if exposure == "uneven":
+                shown = rng.choice(n, size=n_views, replace=False, p=shown_p)
+            elif exposure == "least_shown":
+                shown = np.lexsort((rng.random(n), counts))[:n_views]
+            else:
+                rate = (ups + 0.5) / (cast + 2.0)
+                priority = rate + self.explore / np.sqrt(cast + 1.0)
+                priority[counts < self.min_impressions] = np.inf
+                shown = np.lexsort((rng.random(n), counts, -priority))[:n_views]
+            counts[shown] += 1
             impressions.extend(Impression(member.member_id, work_ids[j]) for j in shown)
             voted = shown[rng.random(n_views) < member.attention]
             if len(voted) == 0:
                 continue
             amount = member.voting_power / len(voted)
-            ups = rng.random(len(voted)) < prob[k, voted]
+            ups_ = rng.random(len(voted)) < prob[k, voted]
+            cast[voted] += 1
+            ups[voted] += ups_
             votes.extend(
                 SimVote(member.member_id, work_ids[j], 1 if up else -1, amount)
-                for j, up in zip(voted, ups, strict=True)
+                for j, up in zip(voted, ups_, strict=True)
             )
         return votes, impressions

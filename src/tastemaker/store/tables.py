@@ -78,6 +78,8 @@ class Round(Base):
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)  # VP curve, tally prior, shares
     winner: Mapped[bytes | None] = mapped_column(Hash32)
     token_id: Mapped[int | None] = mapped_column(Integer)
+    # core.flip's result as JSON, written at close (None: no winner, or closed before 0004)
+    votes_to_flip: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tastemaker.core.outcome import latest_votes
-from tastemaker.core.tally import CountedVote, TallyRow, tally
+from tastemaker.core.tally import CountedVote, TallyRow, rank_pool
 from tastemaker.rounds import states
 from tastemaker.rounds.service import impression_counts, record_impression, stored_votes
 from tastemaker.store.tables import (
@@ -66,6 +66,9 @@ def round_json(round_: Round, now: datetime) -> dict[str, Any]:
         "winner": hex32(round_.winner) if round_.winner else None,
         "token_id": round_.token_id,
         "rules": round_.rules,
+        # How close the vote was: the fewest counted votes found whose removal changes
+        # the winner (core.flip, an upper bound); None before close or with no winner.
+        "votes_to_flip": (round_.votes_to_flip or {}).get("count"),
     }
 
 
@@ -221,7 +224,7 @@ def leaderboard(session: Session, round_: Round) -> tuple[bool, list[dict[str, A
     counted = [CountedVote(v.voter, v.work, v.direction, v.amount) for v in latest_votes(votes)]
     pool = list(session.scalars(select(PoolEntry.work).where(PoolEntry.round == round_.number)))
     impressions = impression_counts(session, round_.number)
-    rows = tally(pool, counted, impressions, int(round_.rules.get("prior_exposure", 5)))
+    rows = rank_pool(pool, counted, impressions, round_.rules)
     return False, [_tally_json(r) for r in rows]
 
 
