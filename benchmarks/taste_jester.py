@@ -238,8 +238,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--cache", type=Path, default=Path(".tastemaker/features"))
     parser.add_argument("--members", type=int, default=None, help="subsample N members")
+    parser.add_argument(
+        "--only-folds", default=None, help="comma-separated fold numbers to evaluate (e.g. 0,1)"
+    )
+    parser.add_argument(
+        "--merge", type=Path, nargs="+", default=None, help="combine the JSON of earlier runs"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.merge:
+        runs = [json.loads(path.read_text()) for path in args.merge]
+        results = [fold for run in runs for fold in run["per_fold"]]
+        seconds = sum(run["seconds"] for run in runs)
+        report(args, results, runs[0]["members"], seconds)
+        return
 
     jokes = pd.read_csv(args.data / "jokes.csv")
     ratings = pd.read_csv(args.data / "ratings.csv.gz")
@@ -253,13 +265,19 @@ def main() -> None:
 
     rng = np.random.default_rng(args.seed)
     folds = np.array_split(rng.permutation(jokes.item_id.to_numpy()), args.folds)
-    results = [
-        run_fold(ratings, items, features, cold, args.seed + k)
-        for k, cold in enumerate(folds[: args.run_folds])
-    ]
+    chosen = range(len(folds[: args.run_folds]))
+    if args.only_folds:
+        chosen = [int(k) for k in args.only_folds.split(",")]
+    results = []
+    for k in chosen:
+        results.append(run_fold(ratings, items, features, folds[k], args.seed + k))
+        results[-1]["fold"] = k
+    report(args, results, args.members, time.perf_counter() - started)
 
+
+def report(args: argparse.Namespace, results: list[dict], members: int | None, seconds: float):
     summary: dict[str, dict] = {}
-    scenarios = [k for k in results[0] if k != "hybrid_reg"]
+    scenarios = [k for k in results[0] if k not in ("hybrid_reg", "fold")]
     beats_all = True
     for scenario in scenarios:
         rows = [r[scenario] for r in results]
@@ -300,11 +318,11 @@ def main() -> None:
                 "folds_evaluated": len(results),
                 "revealed_votes_for_new_members": REVEALED,
                 "taste_model_settings": MODEL_SETTINGS,
-                "members": args.members,
+                "members": members,
                 "scenarios": summary,
                 "per_fold": results,
                 "taste_model_beats_best_baseline_everywhere": bool(beats_all),
-                "seconds": round(time.perf_counter() - started, 1),
+                "seconds": round(seconds, 1),
             },
             indent=2,
         )
