@@ -16,9 +16,11 @@ Baselines (each tuned on validation data carved from the training votes):
   hybrid            member and item bias + ridge content maps on MiniLM + 8 latent
                     factors (the factor model alone), its penalties tuned on validation
 
-Prints JSON: pooled ROC-AUC, mean per-member ROC-AUC and pairwise accuracy per scenario
-and method, the fold-to-fold spread, and whether the taste model beats the best
-baseline on every fold by more than that spread.
+Prints JSON: pooled ROC-AUC, mean per-member ROC-AUC and pairwise accuracy (over all
+(up, down) pairs of the same member) per scenario and method, each as mean, std, min
+and max over folds. The verdict per scenario: the best baseline by mean; the taste
+model's gap to it on each fold; and whether it wins every fold with a mean gap larger
+than the fold-to-fold std of either method's figure.
 Usage: python benchmarks/taste_jester.py [--data ../shared/data/jester] [--folds 5]
        [--members N]  (a random subsample of members, for quick iterations)
 """
@@ -304,6 +306,7 @@ def report(args: argparse.Namespace, results: list[dict], members: int | None, s
                 "best_baseline": best,
                 "gap_mean": round(float(np.mean(gaps)), 4),
                 "gap_per_fold": [round(g, 4) for g in gaps],
+                "gap_fold_std": round(float(np.std(gaps)), 4),
                 "fold_spread": spread,
                 "wins_every_fold_by_more_than_spread": bool(ok),
             }
