@@ -40,6 +40,8 @@ VALIDATED_SETTINGS: dict[str, float | int] = {
     "reg_member": 30.0,
     "reg_item": 30.0,
     "max_iter": 200,
+    "neighbour_inputs": 64,
+    "reg_neighbour": 100.0,
 }
 
 _MODEL_FILE = "model.npz"
@@ -51,6 +53,12 @@ _DENSE_RATIO = 4
 _SOLID_MEMBER_VOTES = 20
 # Ridge penalties tried (by leave-one-item-out CV) for the content maps.
 _CONTENT_ALPHAS = np.logspace(-1, 5, 13)
+# An item gets a neighbour regression once it has this many votes.
+_NEIGHBOUR_MIN_VOTES = 30
+# Copies of each training row with votes hidden at random, so the neighbour regressions
+# also serve members who revealed only a few votes.
+_NEIGHBOUR_COPIES = 1
+_PREDICT_CHUNK = 100_000
 
 
 @dataclass
@@ -82,6 +90,8 @@ class TasteModel:
         partial_max_iter: int = 8,  # Newton steps per fold-in (each step is exact, batched)
         tol: float = 1e-7,
         random_state: int = 0,
+        neighbour_inputs: int = 0,
+        reg_neighbour: float = 100.0,
     ) -> None:
         self.n_factors = n_factors
         self.reg_member_bias = reg_member_bias
@@ -93,6 +103,8 @@ class TasteModel:
         self.partial_max_iter = partial_max_iter
         self.tol = tol
         self.random_state = random_state
+        self.neighbour_inputs = neighbour_inputs
+        self.reg_neighbour = reg_neighbour
 
     # ------------------------------------------------------------------ public API
 
@@ -108,6 +120,8 @@ class TasteModel:
             "partial_max_iter": self.partial_max_iter,
             "tol": self.tol,
             "random_state": self.random_state,
+            "neighbour_inputs": self.neighbour_inputs,
+            "reg_neighbour": self.reg_neighbour,
         }
 
     def fit(
@@ -167,6 +181,7 @@ class TasteModel:
             self._fit_content_maps()
             self.n_iter_ += self._optimise(blocks, self.max_iter // 2, stage_three)
         self._set_member_prior()
+        self._fit_neighbours(rng)
         self._finish(started)
         return self
 
@@ -202,6 +217,7 @@ class TasteModel:
         )
         self._fold_in_members(np.unique(new.m))
         self._fold_in_items(np.unique(new.i))
+        self._anchor_votes = None  # members' votes on the anchor items changed
         self._finish(started)
         return self
 
@@ -267,6 +283,11 @@ class TasteModel:
         self.params_["E"] = np.vstack([self.params_["E"], np.zeros((n_new, k))])
         self.item_votes_ = np.concatenate([self.item_votes_, np.zeros(n_new)])
         self.item_info_ = np.concatenate([self.item_info_, np.zeros(n_new)])
+        self.neighbour_intercept_ = np.concatenate([self.neighbour_intercept_, np.zeros(n_new)])
+        self.neighbour_coef_ = np.vstack(
+            [self.neighbour_coef_, np.zeros((n_new, self.neighbour_coef_.shape[1]))]
+        )
+        self.has_neighbour_ = np.concatenate([self.has_neighbour_, np.zeros(n_new, bool)])
 
     def predict_logit(self, member_ids: object, item_ids: object) -> np.ndarray:
         m = self._member_pos.get_indexer(np.asarray(member_ids).astype(str))
@@ -276,7 +297,8 @@ class TasteModel:
         # Unknown members get the population mean: the collective's taste.
         bm = np.where(m >= 0, p["bm"][m], self.member_prior_mean_[0])
         u = np.where((m >= 0)[:, None], p["U"][m], self.member_prior_mean_[1:])
-        return p["b"][0] + bm + c[i] + np.einsum("ij,ij->i", u, v[i])
+        z = p["b"][0] + bm + c[i] + np.einsum("ij,ij->i", u, v[i])
+        return self._blend_neighbours(z, m, i)
 
     def predict_proba(self, member_ids: object, item_ids: object) -> np.ndarray:
         """P(up) for each (member, item) pair; unknown members get the collective's taste."""
@@ -287,7 +309,8 @@ class TasteModel:
         i = self._item_codes(item_ids)
         c, v = self._item_terms()
         mu = self.member_prior_mean_
-        return expit(self.params_["b"][0] + mu[0] + c[i] + v[i] @ mu[1:])
+        z = self.params_["b"][0] + mu[0] + c[i] + v[i] @ mu[1:]
+        return expit(self._blend_neighbours(z, np.full(len(i), -1), i))
 
     def item_uncertainty(self, item_ids: object) -> np.ndarray:
         """Posterior std of each item's own term (Laplace, diagonal); largest for unseen items."""
@@ -323,6 +346,10 @@ class TasteModel:
             vote_s=v.s,
             member_prior_mean=self.member_prior_mean_,
             member_prior_prec=self.member_prior_prec_,
+            anchors=self.anchors_,
+            neighbour_coef=self.neighbour_coef_,
+            neighbour_intercept=self.neighbour_intercept_,
+            has_neighbour=self.has_neighbour_,
         )
         np.savez_compressed(directory / _MODEL_FILE, **arrays)
         (directory / _CARD_FILE).write_text(json.dumps(self.model_card_, indent=2) + "\n")
@@ -349,6 +376,14 @@ class TasteModel:
         model.weight_scale_ = float(card["weight_scale"])
         model._votes = _Index(data["vote_m"], data["vote_i"], data["vote_y"], data["vote_s"])
         model.n_iter_ = int(card["n_iter"])
+        if "anchors" in data.files:
+            model.anchors_ = data["anchors"]
+            model.neighbour_coef_ = data["neighbour_coef"]
+            model.neighbour_intercept_ = data["neighbour_intercept"]
+            model.has_neighbour_ = data["has_neighbour"]
+        else:  # saved before neighbour regressions existed
+            model._no_neighbours()
+        model._anchor_votes = None
         model._update_item_stats()
         model.model_card_ = card
         return model
@@ -542,6 +577,101 @@ class TasteModel:
                 hess[:, b, a] = val
         hess += prior_prec
         return np.linalg.inv(hess).mean(axis=0)
+
+    def _no_neighbours(self) -> None:
+        n_i = len(self.item_ids_)
+        self.anchors_ = np.zeros(0, dtype=np.int64)
+        self.neighbour_coef_ = np.zeros((n_i, 0))
+        self.neighbour_intercept_ = np.zeros(n_i)
+        self.has_neighbour_ = np.zeros(n_i, bool)
+        self._anchor_votes = None
+
+    def _anchor_matrix(self) -> sparse.csr_matrix:
+        """Each member's latest vote (+1/-1) on each anchor item, as a sparse matrix."""
+        if getattr(self, "_anchor_votes", None) is not None:
+            return self._anchor_votes
+        v = self._votes
+        n_m, k = len(self.member_ids_), len(self.anchors_)
+        col = np.full(len(self.item_ids_), -1)
+        col[self.anchors_] = np.arange(k)
+        c = col[v.i]
+        keep = np.flatnonzero(c >= 0)
+        # A later vote on the same item replaces the earlier one: keep the last of each pair.
+        key = v.m[keep] * max(k, 1) + c[keep]
+        _, last = np.unique(key[::-1], return_index=True)
+        keep = keep[::-1][last]
+        self._anchor_votes = sparse.csr_matrix(
+            (2.0 * v.y[keep] - 1.0, (v.m[keep], c[keep])), shape=(n_m, k)
+        )
+        return self._anchor_votes
+
+    def _fit_neighbours(self, rng: np.random.Generator) -> None:
+        """Per item, a logistic regression on the member's votes on the anchor items.
+
+        The anchors are the ``neighbour_inputs`` most-voted items. Inputs are the vote
+        (+1/-1, 0 if none) and whether there is one; the item's own vote is never an
+        input. Training rows are repeated with votes hidden at random (keeping 10-100 %),
+        so the regression also ranks well for members with a few votes. The penalty
+        ``reg_neighbour`` counts in votes, like the other penalties.
+        """
+        self._no_neighbours()
+        counts = np.bincount(self._votes.i, minlength=len(self.item_ids_))
+        eligible = np.flatnonzero(counts >= _NEIGHBOUR_MIN_VOTES)
+        if self.neighbour_inputs <= 0 or len(eligible) < 2:
+            return
+        from sklearn.linear_model import LogisticRegression
+
+        order = eligible[np.argsort(-counts[eligible], kind="stable")]
+        self.anchors_ = np.sort(order[: self.neighbour_inputs]).astype(np.int64)
+        k = len(self.anchors_)
+        self.neighbour_coef_ = np.zeros((len(self.item_ids_), 2 * k))
+        anchor_votes = self._anchor_matrix()
+        v = self._votes
+        by_item = np.argsort(v.i, kind="stable")
+        bounds = np.searchsorted(v.i[by_item], np.arange(len(self.item_ids_) + 1))
+        for j in eligible:
+            rows = by_item[bounds[j] : bounds[j + 1]]
+            y = v.y[rows]
+            if y.min() == y.max():
+                continue
+            x = anchor_votes[v.m[rows]].toarray()
+            own = np.searchsorted(self.anchors_, j)
+            if own < k and self.anchors_[own] == j:
+                x[:, own] = 0.0
+            copies = [x]
+            for _ in range(_NEIGHBOUR_COPIES):
+                share = rng.uniform(0.1, 1.0, (len(x), 1))
+                copies.append(x * (rng.random(x.shape) < share))
+            xx = np.vstack(copies)
+            weight = np.tile(v.s[rows], len(copies)) / len(copies)
+            lr = LogisticRegression(C=1.0 / self.reg_neighbour, max_iter=300)
+            lr.fit(np.hstack([xx, xx != 0]), np.tile(y, len(copies)), sample_weight=weight)
+            self.neighbour_coef_[j] = lr.coef_[0]
+            self.neighbour_intercept_[j] = lr.intercept_[0]
+            self.has_neighbour_[j] = True
+
+    def _blend_neighbours(self, z: np.ndarray, m: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Mean of the factor model's logit and the neighbour regression's, where it has one."""
+        if not self.has_neighbour_.any():
+            return z
+        anchor_votes = self._anchor_matrix()
+        out = z.copy()
+        k = len(self.anchors_)
+        for start in range(0, len(z), _PREDICT_CHUNK):
+            sl = slice(start, start + _PREDICT_CHUNK)
+            mm, ii = m[sl], i[sl]
+            use = self.has_neighbour_[ii]
+            if not use.any():
+                continue
+            x = np.zeros((int(use.sum()), k))
+            known = mm[use] >= 0
+            x[known] = anchor_votes[mm[use][known]].toarray()
+            coef = self.neighbour_coef_[ii[use]]
+            nb = self.neighbour_intercept_[ii[use]] + np.einsum(
+                "ij,ij->i", np.hstack([x, x != 0]), coef
+            )
+            out[sl][use] = 0.5 * (z[sl][use] + nb)
+        return out
 
     def _update_item_stats(self) -> None:
         v = self._votes
