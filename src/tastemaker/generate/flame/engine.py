@@ -26,12 +26,13 @@ from tastemaker.generate.flame.screen import passes_screen
 from tastemaker.generate.flame.variations import CODES, VARIATIONS
 from tastemaker.generate.genome import Genome
 
-SAMPLES_PER_PIXEL = 10  # chaos-game points per output pixel
+SAMPLES_PER_PIXEL = 5  # chaos-game points per output pixel
 MIN_SAMPLES = 20_000
 FRAME_POINTS = 4096  # points that frame the view, whatever the size
 FRAME_QUANTILE = 0.02  # the view spans the 2nd to 98th percentile of them
 FRAME_MARGIN = 1.15
 DENSITY_SCALE = 0.5  # k2 = DENSITY_SCALE / (samples per pixel)
+GAMMA_THRESHOLD = 0.03
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def compile_genome(genome: Genome) -> Compiled:
         (0.0, 0.0), 1.0, (cr, sr), _seed(genome.id, "frame"),
     )  # fmt: skip
     points = np.zeros((FRAME_POINTS, 2), np.float32)
-    got = _play(compiled, 0, compiled.seed, np.zeros((1, 1, 4), np.float32), points, kernel)
+    got = _play(compiled, 0, compiled.seed, np.zeros((1, 1, 2), np.float32), points, kernel)
     centre, extent = _frame(points[:got], cr, sr, data["view"]["zoom"])
     return Compiled(**{**compiled.__dict__, "centre": centre, "extent": extent})
 
@@ -114,7 +115,7 @@ def _play(c: Compiled, samples: int, seed: int, hist, points, kernel) -> int:  #
         kernel.chaos(
             samples, np.uint64(seed), c.affine, c.vidx, c.vw, c.vcount, c.colors, c.speeds,
             c.select, c.has_final, c.sym, view if hist.shape[0] == 1 else hist_view(c, hist),
-            c.palette, hist, points,
+            hist, points,
         )
     )  # fmt: skip
 
@@ -139,7 +140,7 @@ def hist_view(c: Compiled, hist: np.ndarray) -> np.ndarray:
     size = hist.shape[0] - 2
     scale = size / c.extent
     cr, sr = c.rotation
-    (uc, vc), half = c.centre, size / 2 + 0.5
+    (uc, vc), half = c.centre, size / 2 + 0.5  # cell i + 1 holds pixel i's centre
     return np.array(
         [cr * scale, -sr * scale, half - uc * scale, sr * scale, cr * scale, half - vc * scale],
         dtype=np.float32,
@@ -196,14 +197,15 @@ class FlameEngine:
 
         c = self._compile(genome)
         samples = max(SAMPLES_PER_PIXEL * size * size, MIN_SAMPLES)
-        hist = np.zeros((size + 2, size + 2, 4), np.float32)
+        hist = np.zeros((size + 2, size + 2, 2), np.float32)
         _play(c, samples, _seed(genome.id, str(size)), hist, np.zeros((0, 2), np.float32), kernel)
         tone = genome.data["tone"]
         out = np.empty((size, size, 3), np.uint8)
         spp = samples / (size * size)
         kernel.tone_map(
-            hist, np.float32(tone["brightness"]), np.float32(DENSITY_SCALE / spp),
-            np.float32(tone["gamma"]), np.float32(tone["vibrancy"]), out,
+            hist, c.palette, np.float32(tone["brightness"]), np.float32(DENSITY_SCALE / spp),
+            np.float32(tone["gamma"]), np.float32(tone["vibrancy"]),
+            np.float32(GAMMA_THRESHOLD), out,
         )  # fmt: skip
         return out
 

@@ -45,25 +45,9 @@ def _unit(bits: np.uint64) -> np.float32:
     return f32(np.int32(bits >> np.uint64(40))) * _U24
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _transform(i, x, y, affine, vidx, vw, vcount, flip):  # type: ignore[no-untyped-def]
-    tx = affine[i, 0] * x + affine[i, 1] * y + affine[i, 2]
-    ty = affine[i, 3] * x + affine[i, 4] * y + affine[i, 5]
-    ox = _ZERO
-    oy = _ZERO
-    for j in range(vcount[i]):
-        dx, dy = variation(vidx[i, j], vw[i, j], tx, ty, flip)
-        ox += dx
-        oy += dy
-    return ox, oy
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _splat(hist, y, x, w, r, g, b):  # type: ignore[no-untyped-def]
-    hist[y, x, 0] += r * w
-    hist[y, x, 1] += g * w
-    hist[y, x, 2] += b * w
-    hist[y, x, 3] += w
+# The transforms and the splat are written out in chaos() rather than called: an
+# array passed to even an inlined function costs atomic reference counting on every
+# iteration, which tripled the time per sample.
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -80,15 +64,12 @@ def chaos(  # type: ignore[no-untyped-def]
     has_final,  # bool
     sym,  # (k, 2) float32 cos, sin of the rotational symmetry's angles
     view,  # (6,) float32 world -> histogram: gx = v0 x + v1 y + v2, gy = v3 x + v4 y + v5
-    palette,  # (P, 3) float32 colours 0-1
-    hist,  # (H, W, 4) float32, accumulated into: r, g, b, density
+    hist,  # (H, W, 2) float32, accumulated into: colour-index sum, density
     points,  # (m, 2) float32: if m > 0, record the first m points instead of plotting
 ):
     n = colors.shape[0]
     final = n
     nsym = np.uint64(sym.shape[0])
-    top = palette.shape[0] - 1
-    ptop = f32(top)
     height, width = hist.shape[0], hist.shape[1]
     gxmax, gymax = f32(width - 1), f32(height - 1)
     record = points.shape[0]
@@ -109,7 +90,14 @@ def chaos(  # type: ignore[no-untyped-def]
         state, bits = _next(state)
         k = select[np.int64(bits >> np.uint64(64 - SELECT_BITS))]
         flip = np.int64((bits >> np.uint64(32)) & np.uint64(1))
-        nx, ny = _transform(k, x, y, affine, vidx, vw, vcount, flip)
+        tx = affine[k, 0] * x + affine[k, 1] * y + affine[k, 2]
+        ty = affine[k, 3] * x + affine[k, 4] * y + affine[k, 5]
+        nx = _ZERO
+        ny = _ZERO
+        for j in range(vcount[k]):
+            dx, dy = variation(vidx[k, j], vw[k, j], tx, ty, flip)
+            nx += dx
+            ny += dy
         if not (abs(nx) < _BOUND and abs(ny) < _BOUND):  # NaN fails too: restart
             state, bits = _next(state)
             x = _unit(bits) * _TWO - _ONE
@@ -124,10 +112,18 @@ def chaos(  # type: ignore[no-untyped-def]
             continue
         px, py = x, y
         if has_final:
-            px, py = _transform(final, x, y, affine, vidx, vw, vcount, flip)
+            tx = affine[final, 0] * x + affine[final, 1] * y + affine[final, 2]
+            ty = affine[final, 3] * x + affine[final, 4] * y + affine[final, 5]
+            px = _ZERO
+            py = _ZERO
+            for j in range(vcount[final]):
+                dx, dy = variation(vidx[final, j], vw[final, j], tx, ty, flip)
+                px += dx
+                py += dy
             if not (abs(px) < _BOUND and abs(py) < _BOUND):
                 continue
-        s = np.int64((bits >> np.uint64(16)) % nsym)
+        # symmetry copy: 16 random bits times k, over 2**16 (no division)
+        s = np.int64((((bits >> np.uint64(16)) & np.uint64(0xFFFF)) * nsym) >> np.uint64(16))
         qx = sym[s, 0] * px - sym[s, 1] * py
         qy = sym[s, 1] * px + sym[s, 0] * py
         if record > 0:
@@ -138,64 +134,55 @@ def chaos(  # type: ignore[no-untyped-def]
         plotted += 1
         gx = view[0] * qx + view[1] * qy + view[2]
         gy = view[3] * qx + view[4] * qy + view[5]
-        if not (gx >= _ZERO and gx < gxmax and gy >= _ZERO and gy < gymax):
+        if not (gx >= _ZERO and gx < gxmax and gy >= _ZERO and gy < gymax):  # NaN fails
             continue
-        ix = np.int64(gx)
-        iy = np.int64(gy)
-        ax = gx - f32(ix)
-        ay = gy - f32(iy)
-        ci = np.int64(min(max(c, _ZERO), _ONE) * ptop + _HALF)
-        cr, cg, cb = palette[ci, 0], palette[ci, 1], palette[ci, 2]
-        # Bilinear splat: each sample spreads over the four nearest cells.
-        w00 = (_ONE - ax) * (_ONE - ay)
-        w01 = ax * (_ONE - ay)
-        w10 = (_ONE - ax) * ay
-        w11 = ax * ay
-        _splat(hist, iy, ix, w00, cr, cg, cb)
-        _splat(hist, iy, ix + 1, w01, cr, cg, cb)
-        _splat(hist, iy + 1, ix, w10, cr, cg, cb)
-        _splat(hist, iy + 1, ix + 1, w11, cr, cg, cb)
+        ix = np.int64(gx + _HALF)
+        iy = np.int64(gy + _HALF)
+        hist[iy, ix, 0] += min(max(c, _ZERO), _ONE)
+        hist[iy, ix, 1] += _ONE
     return plotted
 
 
 @numba.njit(cache=True, error_model="numpy")
-def tone_map(hist, k1, k2, gamma, vibrancy, out):  # type: ignore[no-untyped-def]
+def tone_map(hist, palette, k1, k2, gamma, vibrancy, threshold, out):  # type: ignore[no-untyped-def]
     """flam3's log-density tone mapping of a histogram with a one-cell border.
 
-    The histogram is first smoothed by a [1 2 1] / 4 filter each way; then a cell of
-    density a gets alpha = k1 log(1 + k2 a), its mean colour is scaled by alpha ** (1 /
-    gamma) (vibrancy) blended with the colour's own gamma curve, on black.
+    The histogram is first smoothed by a [1 2 1] / 4 filter each way (the
+    reconstruction filter: a sample lands in its nearest cell). A cell of density a
+    then gets alpha = k1 log(1 + k2 a); its mean colour index picks a palette colour,
+    scaled by alpha ** (1 / gamma) (vibrancy) blended with the gamma curve of each
+    channel, on black. Below ``threshold`` the gamma curve becomes a straight line
+    (flam3's gamma threshold), so stray samples stay dim instead of dusting the black.
     """
     size = out.shape[0]
     height = hist.shape[0]
-    rows = np.empty((height, size, 4), dtype=np.float32)
+    top = palette.shape[0] - 1
+    ptop = f32(top)
+    rows = np.empty((height, size, 2), dtype=np.float32)
     for y in range(height):
         for x in range(size):
-            for ch in range(4):
+            for ch in range(2):
                 rows[y, x, ch] = (
                     hist[y, x, ch] + _TWO * hist[y, x + 1, ch] + hist[y, x + 2, ch]
                 ) * _QUARTER
     inv_gamma = _ONE / gamma
     rest = _ONE - vibrancy
+    slope = pow_positive(threshold, inv_gamma) / threshold
     for y in range(size):
         for x in range(size):
-            a = (rows[y, x, 3] + _TWO * rows[y + 1, x, 3] + rows[y + 2, x, 3]) * _QUARTER
-            if not a > _ZERO:
-                out[y, x, 0] = 0
-                out[y, x, 1] = 0
-                out[y, x, 2] = 0
-                continue
-            alpha = k1 * log(_ONE + k2 * a)
+            a = (rows[y, x, 1] + _TWO * rows[y + 1, x, 1] + rows[y + 2, x, 1]) * _QUARTER
+            alpha = k1 * log(_ONE + k2 * a) if a > _ZERO else _ZERO
             if not alpha > _ZERO:
                 out[y, x, 0] = 0
                 out[y, x, 1] = 0
                 out[y, x, 2] = 0
                 continue
-            ls = alpha / a
-            glow = pow_positive(alpha, inv_gamma) / alpha
+            cs = (rows[y, x, 0] + _TWO * rows[y + 1, x, 0] + rows[y + 2, x, 0]) * _QUARTER
+            ci = np.int64(min(max(cs / a, _ZERO), _ONE) * ptop + _HALF)
+            glow = pow_positive(alpha, inv_gamma) if alpha >= threshold else alpha * slope
             for ch in range(3):
-                v = (rows[y, x, ch] + _TWO * rows[y + 1, x, ch] + rows[y + 2, x, ch]) * _QUARTER
-                v *= ls
-                value = vibrancy * v * glow + rest * pow_positive(v, inv_gamma)
+                v = palette[ci, ch] * alpha
+                own = pow_positive(v, inv_gamma) if v >= threshold else v * slope
+                value = vibrancy * palette[ci, ch] * glow + rest * own
                 value = min(max(value, _ZERO), _ONE) * f32(255.0) + _HALF
                 out[y, x, ch] = np.uint8(np.int32(value))

@@ -74,7 +74,7 @@ def random_tone(rng: np.random.Generator) -> dict[str, float]:
     return {
         "gamma": _r(rng.uniform(2.5, 4.5)),
         "vibrancy": _r(rng.uniform(0.6, 1.0)),
-        "brightness": _r(rng.uniform(3.0, 6.0)),
+        "brightness": _r(rng.uniform(1.5, 3.0)),
     }
 
 

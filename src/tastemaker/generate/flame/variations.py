@@ -46,7 +46,9 @@ _PI = f32(np.pi)
 _INV_PI = f32(1 / np.pi)
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
+# Compiled as its own function, not inlined: numba's IR-level inlining of this
+# many-branched function into the chaos loop made every sample about 7x slower.
+@numba.njit(cache=True, error_model="numpy")
 def variation(code: int, w: np.float32, x: np.float32, y: np.float32, flip: int):  # type: ignore[no-untyped-def]
     """(dx, dy): variation ``code`` at (x, y), times weight ``w``; ``flip`` is a
     random bit (julia picks one of its two roots with it)."""
