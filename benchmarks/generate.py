@@ -18,7 +18,6 @@ from pathlib import Path
 
 from tastemaker.generate.batch import generate_works
 
-
 TARGETS = {"cppn": 150, "flame": 50}  # works/s at 256 px (issues 2 and 13)
 
 

@@ -26,13 +26,13 @@ from tastemaker.generate.flame.screen import passes_screen
 from tastemaker.generate.flame.variations import CODES, VARIATIONS
 from tastemaker.generate.genome import Genome
 
-SAMPLES_PER_PIXEL = 5  # chaos-game points per output pixel
+SAMPLES_PER_PIXEL = 4  # chaos-game points per output pixel
 MIN_SAMPLES = 20_000
 FRAME_POINTS = 4096  # points that frame the view, whatever the size
 FRAME_QUANTILE = 0.02  # the view spans the 2nd to 98th percentile of them
 FRAME_MARGIN = 1.15
-DENSITY_SCALE = 0.5  # k2 = DENSITY_SCALE / (samples per pixel)
-GAMMA_THRESHOLD = 0.03
+DENSITY_SCALE = 0.35  # k2 = DENSITY_SCALE / (samples per pixel)
+GAMMA_THRESHOLD = 0.06
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,9 @@ def _play(c: Compiled, samples: int, seed: int, hist, points, kernel) -> int:  #
     )  # fmt: skip
 
 
-def _frame(points: np.ndarray, cr: float, sr: float, zoom: float) -> tuple[tuple[float, float], float]:
+def _frame(
+    points: np.ndarray, cr: float, sr: float, zoom: float
+) -> tuple[tuple[float, float], float]:
     """Centre and side of the square that frames the attractor's bulk, after the
     view's rotation: float64 basic operations and sorting only."""
     if len(points) < 64:

@@ -54,9 +54,7 @@ def _in_range(value: Any, what: str, low: float, high: float) -> None:
 def _transform(xf: Any, where: str) -> None:
     _require(isinstance(xf, dict), f"{where} must be an object")
     affine = xf.get("affine")
-    _require(
-        isinstance(affine, list) and len(affine) == 6, f"{where}.affine must be 6 numbers"
-    )
+    _require(isinstance(affine, list) and len(affine) == 6, f"{where}.affine must be 6 numbers")
     for v in affine:
         _in_range(v, f"{where}.affine", -100.0, 100.0)
     variations = xf.get("variations")
@@ -90,7 +88,8 @@ def validate(data: Any) -> None:
         _transform(data["final"], "final")
     symmetry = data["symmetry"]
     _require(
-        isinstance(symmetry, int) and not isinstance(symmetry, bool)
+        isinstance(symmetry, int)
+        and not isinstance(symmetry, bool)
         and 1 <= symmetry <= MAX_SYMMETRY,
         f"'symmetry' must be an integer 1-{MAX_SYMMETRY}",
     )

@@ -168,6 +168,12 @@ def tone_map(hist, palette, k1, k2, gamma, vibrancy, threshold, out):  # type: i
     inv_gamma = _ONE / gamma
     rest = _ONE - vibrancy
     slope = pow_positive(threshold, inv_gamma) / threshold
+    # (colour * alpha) ** (1 / gamma) = colour ** (1 / gamma) * alpha ** (1 / gamma):
+    # the palette's side is worked out once per render, not per pixel.
+    curved = np.empty_like(palette)
+    for i in range(palette.shape[0]):
+        for ch in range(3):
+            curved[i, ch] = pow_positive(palette[i, ch], inv_gamma)
     for y in range(size):
         for x in range(size):
             a = (rows[y, x, 1] + _TWO * rows[y + 1, x, 1] + rows[y + 2, x, 1]) * _QUARTER
@@ -182,7 +188,7 @@ def tone_map(hist, palette, k1, k2, gamma, vibrancy, threshold, out):  # type: i
             glow = pow_positive(alpha, inv_gamma) if alpha >= threshold else alpha * slope
             for ch in range(3):
                 v = palette[ci, ch] * alpha
-                own = pow_positive(v, inv_gamma) if v >= threshold else v * slope
+                own = curved[ci, ch] * glow if v >= threshold else v * slope
                 value = vibrancy * palette[ci, ch] * glow + rest * own
                 value = min(max(value, _ZERO), _ONE) * f32(255.0) + _HALF
                 out[y, x, ch] = np.uint8(np.int32(value))

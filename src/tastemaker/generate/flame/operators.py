@@ -74,7 +74,7 @@ def random_tone(rng: np.random.Generator) -> dict[str, float]:
     return {
         "gamma": _r(rng.uniform(2.5, 4.5)),
         "vibrancy": _r(rng.uniform(0.6, 1.0)),
-        "brightness": _r(rng.uniform(1.5, 3.0)),
+        "brightness": _r(rng.uniform(0.9, 1.8)),
     }
 
 
@@ -136,7 +136,9 @@ def mutate_data(data: dict[str, Any], rng: np.random.Generator) -> dict[str, Any
     return child
 
 
-def crossover_data(a: dict[str, Any], b: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+def crossover_data(
+    a: dict[str, Any], b: dict[str, Any], rng: np.random.Generator
+) -> dict[str, Any]:
     """Transforms taken position by position from either parent (as many as ``a``
     has, or ``b`` where ``a`` runs out); the rest from ``a`` with some genes from ``b``."""
     n = len(a["xforms"]) if rng.random() < 0.7 else len(b["xforms"])

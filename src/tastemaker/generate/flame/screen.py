@@ -14,7 +14,7 @@ import numpy as np
 from tastemaker.generate.cppn.screen import luminance
 
 LIT = 0.06  # luma above this counts as lit
-MIN_LIT_SHARE = 0.10
+MIN_LIT_SHARE = 0.15
 MAX_LIT_SHARE = 0.97
 MIN_MEAN_LIT_LUMA = 0.16  # the lit part must glow, not whisper
 MIN_LUMA_STD = 0.07
