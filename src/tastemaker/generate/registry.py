@@ -14,8 +14,9 @@ ENTRY_POINT_GROUP = "tastemaker.engines"
 
 def _builtin() -> dict[str, type]:
     from tastemaker.generate.cppn import CPPNEngine
+    from tastemaker.generate.flame import FlameEngine
 
-    return {"cppn": CPPNEngine}
+    return {"cppn": CPPNEngine, "flame": FlameEngine}
 
 
 def available_engines() -> list[str]:

@@ -164,6 +164,69 @@ def atan2(y: np.float32, x: np.float32) -> np.float32:
     return -angle if y < _ZERO else angle
 
 
+@intrinsic
+def _bits_from_float32(typingctx, value):  # type: ignore[no-untyped-def]
+    """Reinterpret a float32's bits as an int32."""
+    signature = types.int32(types.float32)
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return signature, codegen
+
+
+# General exp (the flame engine's tone mapping): as exp_nonpositive, for x in
+# [-87, 88]; the result saturates at the ends of that range.
+_EXP_CEIL = f32(88.0)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def exp(x: np.float32) -> np.float32:
+    """e**x for x in [-87, 88]; x is clamped into that range first."""
+    c = min(max(x, _EXP_FLOOR), _EXP_CEIL)
+    k = np.floor(c * _LOG2E + _HALF)  # in [-126, 127]
+    r = (c - k * _LN2_HI) - k * _LN2_LO
+    p = _ONE + r * (_ONE + r * (_E2 + r * (_E3 + r * (_E4 + r * (_E5 + r * _E6)))))
+    return p * _float32_from_bits((np.int32(k) + np.int32(127)) << np.int32(23))
+
+
+# log: x = m * 2**e with m in [sqrt(1/2), sqrt(2)), both read from the bits; then
+# log(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, by its odd series (first
+# term left out: 2 * 0.172**11 / 11 < 7e-10).
+_MIN_NORMAL = f32(1.1754943508222875e-38)
+_MAX_FLOAT = f32(3.4028234663852886e38)
+_SQRT_HALF_BITS = np.int32(0x3F3504F3)  # the bits of sqrt(1/2)
+_MANTISSA = np.int32(0x007FFFFF)
+_LN2_F = f32(np.log(2))
+_L3 = f32(1 / 3)
+_L5 = f32(1 / 5)
+_L7 = f32(1 / 7)
+_L9 = f32(1 / 9)
+_TWO = f32(2.0)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def log(x: np.float32) -> np.float32:
+    """Natural log for x > 0; x is clamped into float32's normal range first (so 0
+    gives log of the smallest normal, about -87.3)."""
+    c = min(max(x, _MIN_NORMAL), _MAX_FLOAT)
+    bits = _bits_from_float32(c)
+    # Shift the split point to sqrt(1/2): the exponent of c / sqrt(1/2), and m = c / 2**e.
+    shifted = bits - _SQRT_HALF_BITS
+    e = shifted >> np.int32(23)
+    m = _float32_from_bits((shifted & _MANTISSA) + _SQRT_HALF_BITS)
+    s = (m - _ONE) / (m + _ONE)
+    z = s * s
+    log_m = _TWO * s + _TWO * s * z * (_L3 + z * (_L5 + z * (_L7 + z * _L9)))
+    return f32(e) * _LN2_HI + (f32(e) * _LN2_LO + log_m)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def pow_positive(x: np.float32, y: np.float32) -> np.float32:
+    """x**y for x > 0 as exp(y log x); 0 for x <= 0."""
+    return exp(y * log(x)) if x > _ZERO else _ZERO
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _map1(code: int, values: np.ndarray) -> np.ndarray:
     out = np.empty_like(values)
@@ -175,8 +238,12 @@ def _map1(code: int, values: np.ndarray) -> np.ndarray:
             out.flat[i] = cos(v)
         elif code == 2:
             out.flat[i] = tanh(v)
-        else:
+        elif code == 3:
             out.flat[i] = exp_nonpositive(v)
+        elif code == 4:
+            out.flat[i] = exp(v)
+        else:
+            out.flat[i] = log(v)
     return out
 
 
@@ -188,7 +255,7 @@ def _map2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
-_CODES = {"sin": 0, "cos": 1, "tanh": 2, "exp_nonpositive": 3}
+_CODES = {"sin": 0, "cos": 1, "tanh": 2, "exp_nonpositive": 3, "exp": 4, "log": 5}
 
 
 def apply(name: str, values: np.ndarray) -> np.ndarray:
