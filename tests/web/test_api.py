@@ -120,7 +120,7 @@ def test_voting_spends_vp_replaces_and_refuses_over_budget(site, client) -> None
     assert down.json()["remaining"] == str(50 * ETHER)
 
     refused = vote(client, member, site.round, works[2], 1, 51 * ETHER)
-    assert refused.status_code == 422
+    assert refused.status_code == 409  # the round's state refuses it, not its form
     assert refused.headers["content-type"] == PROBLEM
     assert refused.json()["code"] == "over_budget"
 
@@ -238,4 +238,8 @@ def test_a_dev_wallet_signs_in_and_votes_through_its_rpc(site, client) -> None:
     unsupported = client.post(
         f"/api/dev/wallets/{index}/rpc", json={"method": "eth_sign", "params": []}
     )
-    assert unsupported.status_code == 422 and unsupported.json()["code"] == "unsupported_method"
+    assert unsupported.status_code == 422 and unsupported.json()["code"] == "invalid_request"
+    bad_params = client.post(
+        f"/api/dev/wallets/{index}/rpc", json={"method": "personal_sign", "params": []}
+    )
+    assert bad_params.status_code == 200 and bad_params.json()["error"]["code"] == -32602

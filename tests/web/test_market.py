@@ -40,7 +40,7 @@ def test_bid_settle_and_claim_through_the_api(site, client) -> None:
     client.post("/api/auth/logout")
     siwe_sign_in(client, bidder)
     low = client.post(f"/api/auctions/{token}/bid-tx", json={"amount": "1"})
-    assert low.status_code == 422 and low.json()["code"] == "bid_too_low"
+    assert low.status_code == 409 and low.json()["code"] == "bid_too_low"
     prepared = client.post(f"/api/auctions/{token}/bid-tx", json={"amount": str(ETHER)}).json()
     send_as_wallet(site.chain, bidder, prepared["tx"])
     default = client.post(f"/api/auctions/{token}/bid-tx", json={}).json()

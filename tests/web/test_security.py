@@ -183,7 +183,7 @@ def test_a_vote_for_another_member_is_refused(site, client) -> None:
         "/api/votes",
         json={"message": mine["message"], "signature": sign_typed(other, mine["typed_data"])},
     )
-    assert forged.status_code == 422 and forged.json()["code"] == "bad_signature"
+    assert forged.status_code == 403 and forged.json()["code"] == "bad_signature"
     assert vote(client, member, site.round, work, 1, ETHER).status_code == 200
 
 
@@ -213,14 +213,12 @@ def test_dev_wallets_sign_on_the_dev_chain_and_are_refused_elsewhere(site, clien
     )
     assert answer.json()["result"] == [dev_account(1).address]
 
-    # A plain JSON-RPC chain: no DEV wallets there.
+    # A chain reached by URL: no DEV wallets there, even though it is an anvil node
+    # (docs/web.md: the embedded chain only).
     rpc_chain = ChainClient(
         Web3(Web3.HTTPProvider(site.chain.rpc_url)), dev_account(0), site.chain.chain_dir
     )
-    # Our node is anvil, which the client rightly treats as a dev chain wherever it is
-    # reached; answer as a real network's node (any client version but anvil's) would.
-    rpc_chain._dev = False
-    assert not rpc_chain.is_dev_chain
+    assert rpc_chain.is_dev_chain and rpc_chain.node is None
     rounds = site.ctx.__class__(**{**site.ctx.__dict__, "chain": rpc_chain})
     app = create_app(rounds, WebSettings(secret_key="x"), now=site.clock)
     with TestClient(app) as other:
@@ -270,3 +268,80 @@ def test_without_configured_origins_only_loopback_hosts_sign_in(site) -> None:
     with TestClient(app, base_url="http://vote.example.org") as public:
         refused = public.post("/api/auth/message", json=address)
         assert refused.status_code == 403 and refused.json()["code"] == "untrusted_host"
+
+
+def test_logout_revokes_the_session_for_every_copy_of_its_cookie(site, client) -> None:
+    siwe_sign_in(client, site.members[3])
+    copied = client.cookies["tm_session"]
+    with TestClient(site.app, cookies={"tm_session": copied}) as thief:
+        assert thief.get("/api/auth/session").json()["address"] == site.members[3].address
+        assert client.post("/api/auth/logout").status_code == 200
+        assert thief.get("/api/auth/session").json()["address"] is None
+        assert thief.get("/api/members/me").status_code == 401
+
+
+def test_a_refused_vote_writes_nothing(site, client) -> None:
+    from sqlalchemy import func, select
+
+    from tastemaker.store.tables import Member, VoteRow
+
+    newcomer = dev_account(8)  # signed in, never voted, no stake: every vote is over budget
+    siwe_sign_in(client, newcomer)
+    work = client.get(f"/api/rounds/{site.round}/pool").json()["items"][0]["content_hash"]
+
+    def counts() -> tuple[int, int]:
+        with site.ctx.db.unit_of_work() as session:
+            members = session.scalar(select(func.count()).select_from(Member))
+            votes = session.scalar(select(func.count()).select_from(VoteRow))
+        return members, votes
+
+    before = counts()
+    refused = vote(client, newcomer, site.round, work, 1, 5 * ETHER)
+    assert refused.status_code == 409 and refused.json()["code"] == "over_budget"
+    assert counts() == before
+
+
+@pytest.mark.parametrize("direction", [True, False, "1", 1.5, 2, 0])
+def test_the_vote_api_takes_numbers_not_booleans_or_strings(site, client, direction) -> None:
+    siwe_sign_in(client, site.members[1])
+    work = client.get(f"/api/rounds/{site.round}/pool").json()["items"][0]["content_hash"]
+    intent = {"round": site.round, "work": work, "direction": direction, "amount": "1"}
+    refused = client.post("/api/votes/prepare", json=intent)
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_request"
+    message = {
+        "voter": site.members[1].address,
+        "round": site.round,
+        "work": work,
+        "direction": direction,
+        "amount": "1",
+        "nonce": 1,
+    }
+    cast = client.post("/api/votes", json={"message": message, "signature": "0x" + "11" * 65})
+    assert cast.status_code == 422 and cast.json()["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/api/votes", "POST"),
+        ("GET", "/api/auth/logout", "POST"),
+        ("POST", "/api/rounds", "GET"),
+        ("PUT", "/api/works/0x" + "ab" * 32, "GET"),
+        ("POST", "/vote", "GET"),
+        ("POST", "/static/app.js", "GET, HEAD"),
+    ],
+)
+def test_every_405_names_the_allowed_methods(client, method, path, allow) -> None:
+    response = client.request(method, path, headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("cursor", ["%C2%B2", "%D9%A3", "-1", "1e3", "0x1", "9999999999"])
+def test_a_cursor_is_ascii_digits_or_a_problem(client, cursor) -> None:
+    for path in ("/api/works", "/api/rounds", "/api/auctions", "/api/models"):
+        response = client.get(f"{path}?cursor={cursor}")
+        assert response.status_code == 422 and response.json()["code"] == "bad_cursor"
+    for path in ("/api/rounds/1/pool", "/api/rounds/1/tally"):
+        assert client.get(f"{path}?cursor={cursor}").status_code == 422

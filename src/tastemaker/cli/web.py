@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import typer
 from rich.console import Console
 
@@ -35,11 +38,19 @@ def serve(
     )
     from tastemaker.web.settings import WebSettings
 
+    # SIGTERM (systemd, docker stop, kill) ends the process through the finally below,
+    # which stops the node it started: uvicorn shuts down gracefully, then re-raises the
+    # signal it caught, and the default action would kill us before the finally runs.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     chain_settings = ChainSettings(home=settings.home)
-    chain = ChainClient.connect(chain_settings)
-    db = Database(settings.db_url)
+    db = Database(settings.db_url)  # first: a bad database stops us before a node starts
+    try:
+        chain = ChainClient.connect(chain_settings)
+    except BaseException:
+        db.dispose()
+        raise
     try:
         with console.status("deploying contracts"):
             if ensure_deployment(chain, chain_settings):
@@ -50,7 +61,7 @@ def serve(
             db=db,
             chain=chain,
             media=MediaStore(settings.media_dir),
-            settings=serve_round_settings(chain.is_dev_chain),
+            settings=serve_round_settings(chain.node is not None),
             curator=make_curator(settings.curator, settings),
             home=settings.home,
             engine_name=settings.engine,
@@ -67,3 +78,7 @@ def serve(
     finally:
         db.dispose()
         chain.close()
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    sys.exit(128 + signum)

@@ -189,11 +189,10 @@ def _round_numbers(ballots: Sequence[Ballot]) -> list[int]:
     return sorted(numbers)
 
 
-def _lock_members(db: Connection, voters: list[str], now: datetime) -> None:
-    found = set(db.execute(_LOCK_MEMBERS, {"addresses": voters}).scalars())
-    missing = [v for v in voters if v not in found]
-    if missing:
-        db.execute(_ADD_MEMBER, [{"address": v, "created_at": now} for v in missing])
+def _lock_members(db: Connection, voters: list[str]) -> set[str]:
+    """Lock the voters already known; returns them (new ones are added only if a vote
+    of theirs is accepted: a refused vote writes nothing)."""
+    return set(db.execute(_LOCK_MEMBERS, {"addresses": voters}).scalars())
 
 
 def cast_votes(
@@ -231,7 +230,7 @@ def cast_votes(
         return answers  # type: ignore[return-value]
 
     voters = sorted({c.vote.voter for c in checked})
-    _lock_members(db, voters, _aware(checked[0].ballot.received_at))
+    known_members = _lock_members(db, voters)
     batch = _Batch(
         allowance_of, known=set(db.execute(_KNOWN, {"ids": [c.id for c in checked]}).scalars())
     )
@@ -241,6 +240,12 @@ def cast_votes(
         if isinstance(answer, _Checked):
             answers[i] = batch.decide(answer)
 
+    if batch.pending:
+        accepted_voters = sorted({row["voter"] for row in batch.pending.values()})
+        new = [v for v in accepted_voters if v not in known_members]
+        if new:
+            now = _aware(checked[0].ballot.received_at)
+            db.execute(_ADD_MEMBER, [{"address": v, "created_at": now} for v in new])
     if batch.superseded:
         db.execute(_SUPERSEDE, [{"vote_id": vote_id} for vote_id in batch.superseded])
     if batch.pending:

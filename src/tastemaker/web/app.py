@@ -56,7 +56,9 @@ def create_app(
     )
     app.state.web = web
     app.state.nonces = NonceStore(rounds.db.engine)
-    app.state.sessions = Sessions(web.secret, settings.session_seconds, settings.secure_cookies)
+    app.state.sessions = Sessions(
+        web.secret, settings.session_seconds, settings.secure_cookies, app.state.nonces
+    )
     problems.install(app)
     app.include_router(api_router)
     app.include_router(pages.router)

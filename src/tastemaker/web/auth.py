@@ -4,6 +4,10 @@ Nonces live in the store's ``web_siwe_nonces`` table (migration 0003; before it,
 the app created the table itself: docs/decisions/0020-siwe-nonces.md). A nonce is
 consumed by one conditional UPDATE, so two requests replaying the same signed
 message cannot both succeed, even from two processes.
+
+The consumed nonce's row is also the session's server-side record: consuming it
+sets its expiry to the session's end, every request checks the row is still
+there, and signing out deletes it, so a copied cookie stops working at logout.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import datetime, timedelta
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from tastemaker.store.tables import SiweNonce
@@ -38,8 +42,9 @@ class NonceStore:
             )
         return nonce, expires
 
-    def consume(self, nonce: str, now: datetime) -> None:
-        """Mark ``nonce`` used; refuse one that is unknown, used or expired."""
+    def consume(self, nonce: str, now: datetime, session_until: datetime) -> None:
+        """Mark ``nonce`` used; refuse one that is unknown, used or expired. The row
+        then records the session it starts, valid until ``session_until``."""
         with self.engine.begin() as connection:
             done = connection.execute(
                 update(nonces)
@@ -48,7 +53,7 @@ class NonceStore:
                     nonces.c.used_at.is_(None),
                     nonces.c.expires_at > now,
                 )
-                .values(used_at=now)
+                .values(used_at=now, expires_at=session_until)
             )
         if done.rowcount != 1:
             raise Problem(
@@ -57,16 +62,36 @@ class NonceStore:
                 "this sign-in nonce is unknown, expired or already used: sign in again",
             )
 
+    def session_active(self, nonce: str, now: datetime) -> bool:
+        """Whether the session started with ``nonce`` is still live (not signed out)."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(nonces.c.nonce).where(
+                    nonces.c.nonce == nonce,
+                    nonces.c.used_at.is_not(None),
+                    nonces.c.expires_at > now,
+                )
+            ).first()
+        return found is not None
+
+    def revoke(self, nonce: str) -> None:
+        """End the session started with ``nonce`` for every copy of its cookie."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(nonces).where(nonces.c.nonce == nonce, nonces.c.used_at.is_not(None))
+            )
+
 
 class Sessions:
-    """A signed, expiring cookie naming the member's address (HttpOnly, SameSite=Strict)."""
+    """A signed, expiring cookie naming the member's address and the sign-in's nonce
+    (HttpOnly, SameSite=Strict), valid while the nonce's row says so."""
 
-    def __init__(self, secret: bytes, max_age: int, secure: bool) -> None:
+    def __init__(self, secret: bytes, max_age: int, secure: bool, store: NonceStore) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="tastemaker-session")
-        self.max_age, self.secure = max_age, secure
+        self.max_age, self.secure, self.store = max_age, secure, store
 
-    def start(self, response: Response, address: str, chain_id: int) -> None:
-        token = self._serializer.dumps({"address": address, "chain_id": chain_id})
+    def start(self, response: Response, address: str, chain_id: int, nonce: str) -> None:
+        token = self._serializer.dumps({"address": address, "chain_id": chain_id, "sid": nonce})
         response.set_cookie(
             SESSION_COOKIE,
             token,
@@ -77,10 +102,13 @@ class Sessions:
             path="/",
         )
 
-    def end(self, response: Response) -> None:
+    def end(self, request: Request, response: Response) -> None:
+        data = self._data(request)
+        if data is not None:
+            self.store.revoke(data["sid"])
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
 
-    def member(self, request: Request, chain_id: int) -> str | None:
+    def _data(self, request: Request) -> dict | None:
         token = request.cookies.get(SESSION_COOKIE)
         if not token:
             return None
@@ -88,7 +116,15 @@ class Sessions:
             data = self._serializer.loads(token, max_age=self.max_age)
         except BadSignature:
             return None
-        if not isinstance(data, dict) or data.get("chain_id") != chain_id:
+        if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
+            return None  # also a cookie from before sessions were revocable
+        return data
+
+    def member(self, request: Request, chain_id: int, now: datetime) -> str | None:
+        data = self._data(request)
+        if data is None or data.get("chain_id") != chain_id:
             return None
         address = data.get("address")
-        return address if isinstance(address, str) else None
+        if not isinstance(address, str) or not self.store.session_active(data["sid"], now):
+            return None
+        return address

@@ -49,6 +49,12 @@ class WebContext:
         self.intake = VoteIntake(self.rounds.db)
 
     @property
+    def dev_wallets(self) -> bool:
+        """DEV wallets are offered on the embedded chain this process started only, never
+        on a node reached by URL (even an anvil: someone else's keys may hold value)."""
+        return self.settings.dev_wallets and self.rounds.chain.node is not None
+
+    @property
     def chain_id(self) -> int:
         return self.rounds.chain.chain_id
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -30,11 +30,12 @@ def unit_of_work(ctx: Annotated[WebContext, Depends(web_context)]) -> Iterator[S
         yield session
 
 
-async def optional_member(
+def optional_member(
     request: Request, ctx: Annotated[WebContext, Depends(web_context)]
 ) -> str | None:
+    # Sync (a worker thread): the session is checked against its row in the database.
     sessions: Sessions = request.app.state.sessions
-    return sessions.member(request, ctx.chain_id)
+    return sessions.member(request, ctx.chain_id, ctx.now())
 
 
 async def required_member(member: Annotated[str | None, Depends(optional_member)]) -> str:
@@ -57,15 +58,12 @@ class PageParams(BaseModel):
 async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 50,
     cursor: Annotated[
-        str | None, Query(max_length=20, description="`next_cursor` of the previous page.")
+        str | None,
+        # ASCII digits only: str.isdigit() also takes '²' and other digits int() refuses.
+        Query(pattern=r"^[0-9]{1,9}$", description="`next_cursor` of the previous page."),
     ] = None,
 ) -> PageParams:
-    offset = 0
-    if cursor is not None:
-        if not cursor.isdigit() or len(cursor) > 9:
-            raise Problem(422, "bad_cursor", "cursor must be a next_cursor from a previous page")
-        offset = int(cursor)
-    return PageParams(offset=offset, limit=limit)
+    return PageParams(offset=0 if cursor is None else int(cursor), limit=limit)
 
 
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -83,9 +81,18 @@ def page(items: list, paging: PageParams, total: int | None = None) -> dict:
     return body
 
 
+ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+HASH_PATTERN = r"^0x[0-9a-fA-F]{64}$"
+AddressPath = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="An account address.")]
+HashPath = Annotated[str, Path(pattern=HASH_PATTERN, description="A 32-byte hex content hash.")]
+
+
 def parse_address(value: str) -> str:
+    """An address in any letter case, as its EIP-55 checksum form. Lenient on purpose:
+    these are look-ups and sign-in requests, and the schema can promise hex but not a
+    checksum (a wrong-case address names the same account)."""
     try:
-        return checksum(value)
+        return checksum(value.lower() if value.startswith(("0x", "0X")) else value)
     except BallotError:
         raise Problem(422, "bad_address", f"not an Ethereum address: {value!r}") from None
 

@@ -18,6 +18,14 @@ from tastemaker.chain.client import ChainClient
 from tastemaker.web.problems import Problem
 
 DEV_INDICES = range(1, 9)  # 0 is the operator's key, 9 the treasury's
+METHODS = (
+    "eth_requestAccounts",
+    "eth_accounts",
+    "eth_chainId",
+    "personal_sign",
+    "eth_signTypedData_v4",
+    "eth_sendTransaction",
+)
 
 
 def _hex_int(value: Any, default: int = 0) -> int:

@@ -44,14 +44,13 @@ templates.env.filters["vp"] = vp
 
 
 def render(request: Request, name: str, ctx: Ctx, member: str | None, **data: Any) -> HTMLResponse:
-    chain = ctx.rounds.chain
     return templates.TemplateResponse(
         request,
         name,
         {
             "member": member,
             "chain_id": ctx.chain_id,
-            "dev_chain": chain.is_dev_chain and ctx.settings.dev_wallets,
+            "dev_chain": ctx.dev_wallets,
             "page": name.removesuffix(".html"),
             **data,
         },

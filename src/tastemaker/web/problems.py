@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from tastemaker.chain.errors import ChainError, TransactionReverted
 from tastemaker.rounds.votes import VoteRefused
@@ -57,13 +58,53 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
-# A refused vote is the member's doing (422) except a round that is not open (409).
-_VOTE_STATUS = {"unknown_round": 404, "round_not_open": 409, "round_closed": 409}
+# A refused vote: a request the schema accepts is never answered 422 (that would say
+# "malformed"). A vote that breaks a rule of the round's state (budget left, pool,
+# the stored nonce, the window) is a 409; one whose signature is not the voter's, 403.
+_VOTE_STATUS = {
+    "unknown_round": 404,
+    "round_not_open": 409,
+    "round_closed": 409,
+    "not_in_pool": 409,
+    "stale_nonce": 409,
+    "over_budget": 409,
+    "bad_signature": 403,
+}
+
+# Parameters whose refusal has a code of its own (the schema states their pattern).
+_ADDRESS = ("bad_address", "not an Ethereum address (0x and 40 hex digits)")
+_HASH = ("bad_hash", "not a 32-byte hex hash (0x and 64 hex digits)")
+_PARAMETER_CODES = {
+    ("query", "cursor"): ("bad_cursor", "cursor must be a next_cursor from a previous page"),
+    ("path", "content_hash"): _HASH,
+    ("path", "address"): _ADDRESS,
+    ("path", "account"): _ADDRESS,
+    ("query", "member"): _ADDRESS,
+    ("body", "address"): _ADDRESS,
+}
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemDetail, "content": {MEDIA_TYPE: {}}}
     for status in (400, 401, 403, 404, 409, 413, 422)
 }
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """The methods some route of ``app`` answers on the request's path (asked of the
+    router itself, so included routers and mounts count as they route)."""
+    # A fresh scope at the app's root: the one a mount handled has its root_path moved.
+    base = {"type": "http", "path": request.url.path, "root_path": "", "headers": []}
+    routes = app.router.routes
+    if any(isinstance(r, Mount) and r.matches(base)[0] == Match.FULL for r in routes):
+        return ["GET", "HEAD"]  # static files answer those only
+    return [
+        method
+        for method in _METHODS
+        if any(r.matches({**base, "method": method})[0] == Match.FULL for r in routes)
+    ]
 
 
 def install(app: FastAPI) -> None:
@@ -82,13 +123,22 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        named = _PARAMETER_CODES.get(tuple(first["loc"]))
+        if named is not None:
+            return problem_response(request, 422, named[0], named[1], errors=errors)
         detail = f"{'.'.join(first['loc'])}: {first['msg']}"
         return problem_response(request, 422, "invalid_request", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(request, exc.status_code, code, str(exc.detail))
+        response = problem_response(request, exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # RFC 9110 15.5.6: a 405 names the methods the resource does support. Every
+            # route on the path counts, not only the first one the router tried.
+            response.headers["Allow"] = ", ".join(allowed_methods(app, request))
+        return response
 
     @app.exception_handler(TransactionReverted)
     async def _reverted(request: Request, exc: TransactionReverted) -> JSONResponse:

@@ -30,8 +30,8 @@ def ensure_deployment(chain: ChainClient, settings: ChainSettings) -> bool:
 
 
 def stake_dev_wallets(chain: ChainClient) -> None:
-    """DEV chain only: give each DEV wallet TASTE and stake it (once)."""
-    if not chain.is_dev_chain:
+    """Embedded chain only: give each DEV wallet TASTE and stake it (once)."""
+    if chain.node is None:
         return
     for i in DEV_INDICES:
         account = dev_account(i)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from tastemaker.web import siwe
 from tastemaker.web.auth import NonceStore, Sessions
 from tastemaker.web.context import WebContext
-from tastemaker.web.deps import Ctx, MaybeMember, parse_address
+from tastemaker.web.deps import ADDRESS_PATTERN, Ctx, MaybeMember, parse_address
 from tastemaker.web.problems import PROBLEM_RESPONSES, Problem
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM_RESPONSES)
@@ -20,12 +20,12 @@ STATEMENT = "Sign in to Tastemaker to vote, bid and claim rewards."
 
 
 class MessageRequest(BaseModel):
-    address: str = Field(max_length=42)
+    address: str = Field(pattern=ADDRESS_PATTERN)
 
 
 class VerifyRequest(BaseModel):
     message: str = Field(max_length=siwe.MAX_MESSAGE_BYTES)
-    signature: str = Field(max_length=140)
+    signature: str = Field(pattern=r"^(0x)?[0-9a-fA-F]{130}$")
 
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -98,15 +98,17 @@ def verify(request: Request, response: Response, ctx: Ctx, body: VerifyRequest) 
         )
         signer = siwe.recover(body.message, body.signature)
     except siwe.SiweError as exc:
-        raise Problem(401 if exc.code != "malformed_message" else 422, exc.code, str(exc)) from None
+        # Every refusal is 401, a message that does not parse too: sign-in failed.
+        raise Problem(401, exc.code, str(exc)) from None
     if signer != parsed.address:
         raise Problem(
             401, "bad_signature", f"the message is signed by {signer}, not {parsed.address}"
         )
     store: NonceStore = request.app.state.nonces
-    store.consume(parsed.nonce, now)  # last: a refused message does not burn the nonce
     sessions: Sessions = request.app.state.sessions
-    sessions.start(response, parsed.address, ctx.chain_id)
+    # Last: a refused message does not burn the nonce.
+    store.consume(parsed.nonce, now, now + timedelta(seconds=sessions.max_age))
+    sessions.start(response, parsed.address, ctx.chain_id, parsed.nonce)
     # Every page a member opens next needs their VP: read the stake once, now.
     grant = ctx.allowance_of(parsed.address)
     return {"address": parsed.address, "chain_id": ctx.chain_id, "vp": str(grant.vp)}
@@ -117,8 +119,8 @@ def session(member: MaybeMember) -> dict[str, Any]:
     return {"address": member}
 
 
-@router.post("/logout", summary="End the session")
+@router.post("/logout", summary="End the session (for every copy of its cookie)")
 def logout(request: Request, response: Response) -> dict[str, Any]:
     sessions: Sessions = request.app.state.sessions
-    sessions.end(response)
+    sessions.end(request, response)
     return {"address": None}

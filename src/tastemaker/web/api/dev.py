@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -17,12 +17,12 @@ router = APIRouter(prefix="/dev", tags=["dev"], responses=PROBLEM_RESPONSES)
 
 
 class RpcRequest(BaseModel):
-    method: str = Field(max_length=64)
+    method: Literal[devwallet.METHODS]  # type: ignore[valid-type]
     params: list[Any] = Field(default_factory=list, max_length=4)
 
 
 def _allowed(ctx: Ctx) -> None:
-    if not ctx.rounds.chain.is_dev_chain or not ctx.settings.dev_wallets:
+    if not ctx.dev_wallets:
         raise Problem(
             403,
             "dev_wallets_refused",
@@ -54,10 +54,9 @@ def rpc(ctx: Ctx, index: int, body: RpcRequest) -> dict[str, Any]:
         raise Problem(404, "unknown_wallet", f"there is no DEV wallet {index}")
     try:
         result = devwallet.handle(ctx.rounds.chain, dev_account(index), body.method, body.params)
-    except Problem:
-        raise
     except ContractLogicError as exc:
         raise Problem(409, "transaction_reverted", f"the transaction reverted: {exc}") from None
-    except (Web3Exception, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise Problem(422, "wallet_request_failed", f"{body.method} failed: {exc}") from None
+    except (Web3Exception, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        # The wallet answered: with an EIP-1193 error (invalid params), as a wallet would.
+        return {"error": {"code": -32602, "message": f"{body.method} failed: {exc}"}}
     return {"result": result}

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tastemaker.rounds.service import claim_data, claimed_amount
 from tastemaker.store.tables import Auction
 from tastemaker.web import onchain, queries
-from tastemaker.web.deps import Ctx, Db, Member, Paging, page, parse_address
+from tastemaker.web.deps import AddressPath, Ctx, Db, Member, Paging, page, parse_address
 from tastemaker.web.problems import PROBLEM_RESPONSES, Problem
 
 router = APIRouter(tags=["market"], responses=PROBLEM_RESPONSES)
@@ -72,7 +72,7 @@ def bid_tx(
     amount = int(body.amount) if body.amount is not None else state.min_next_bid()
     if amount < state.min_next_bid():
         raise Problem(
-            422,
+            409,  # the auction's state refuses it, not the request's form
             "bid_too_low",
             f"the smallest bid now is {state.min_next_bid()} wei",
             min_next_bid=str(state.min_next_bid()),
@@ -97,7 +97,7 @@ def _rewards(ctx: Ctx, session: Db, account: str) -> dict[str, Any]:
 
 
 @router.get("/rewards/{account}", summary="Claimable rewards, the Merkle proof, and history")
-def rewards(ctx: Ctx, session: Db, account: str) -> dict[str, Any]:
+def rewards(ctx: Ctx, session: Db, account: AddressPath) -> dict[str, Any]:
     return _rewards(ctx, session, parse_address(account))
 
 

@@ -9,7 +9,16 @@ from sqlalchemy import func, select
 
 from tastemaker.store.tables import ModelVersion
 from tastemaker.web import queries
-from tastemaker.web.deps import Ctx, Db, Member, Paging, page, parse_address
+from tastemaker.web.deps import (
+    ADDRESS_PATTERN,
+    AddressPath,
+    Ctx,
+    Db,
+    Member,
+    Paging,
+    page,
+    parse_address,
+)
 from tastemaker.web.taste import taste_series
 
 router = APIRouter(tags=["members"])
@@ -21,7 +30,7 @@ def me(ctx: Ctx, session: Db, member: Member) -> dict[str, Any]:
 
 
 @router.get("/members/{address}", summary="A member's stake, VP, votes and rewards")
-def profile(ctx: Ctx, session: Db, address: str) -> dict[str, Any]:
+def profile(ctx: Ctx, session: Db, address: AddressPath) -> dict[str, Any]:
     account = parse_address(address)
     grant = ctx.allowance_of(account)
     return queries.member_profile(session, account) | {
@@ -39,7 +48,7 @@ def models(session: Db, paging: Paging) -> dict[str, Any]:
 
 @router.get("/taste", summary="How the collective's taste (and a member's) moved by round")
 def taste(
-    ctx: Ctx, session: Db, member: str | None = Query(default=None, max_length=42)
+    ctx: Ctx, session: Db, member: str | None = Query(default=None, pattern=ADDRESS_PATTERN)
 ) -> dict[str, Any]:
     account = parse_address(member) if member else None
     return taste_series(session, ctx.rounds.media, account)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from annotated_types import Interval
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from tastemaker.core.ballots import BallotError, Vote
 from tastemaker.rounds.votes import Ballot, vote_domain
@@ -14,28 +15,50 @@ from tastemaker.web.deps import Ctx, Db, Member, parse_hash
 from tastemaker.web.problems import PROBLEM_RESPONSES, Problem
 
 router = APIRouter(prefix="/votes", tags=["votes"], responses=PROBLEM_RESPONSES)
-Uint = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", description="A decimal uint256.")]
+Uint = Annotated[str, Field(pattern=r"^[0-9]{1,77}$", description="A decimal uint256.")]
+# A VP amount to spend: positive, below 10**77 (so below 2**256 too).
+Amount = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,76}$", description="VP, decimal.")]
+
+
+def _json_integer(value: Any) -> Any:
+    """Integers as JSON Schema has them: a number without a fraction (3 or 3.0), never
+    ``true`` (Python's bool is an int, and pydantic's lax mode takes it as 1) and never
+    the string "3" (pydantic's lax mode again)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON number without a fraction")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a JSON number without a fraction")
+        return int(value)
+    return value
+
+
+Direction = Annotated[Literal[1, -1], BeforeValidator(_json_integer)]
+Hash = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{64}$", description="A 32-byte hex hash.")]
+Text = Annotated[str, Field(strict=True)]
 
 
 class VoteIntent(BaseModel):
-    round: int = Field(ge=1, lt=2**31)
-    work: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
-    direction: Literal[1, -1]
-    amount: Uint
+    round: Annotated[int, Interval(ge=1, lt=2**31), BeforeValidator(_json_integer)]
+    work: Hash
+    direction: Direction
+    amount: Amount
 
 
 class VoteMessage(BaseModel):
-    voter: str = Field(max_length=42)
-    round: int = Field(ge=0, lt=2**31)
-    work: str = Field(max_length=66)
-    direction: int
-    amount: Uint | int
-    nonce: Uint | int
+    voter: Annotated[Text, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
+    round: Annotated[int, Interval(ge=0, lt=2**31), BeforeValidator(_json_integer)]
+    work: Hash
+    direction: Direction
+    amount: Amount | Annotated[int, Interval(ge=1, lt=2**256), BeforeValidator(_json_integer)]
+    nonce: Uint | Annotated[int, Interval(ge=0, lt=2**256), BeforeValidator(_json_integer)]
 
 
 class SignedVote(BaseModel):
     message: VoteMessage
-    signature: str = Field(max_length=140, description="0x-prefixed 65-byte signature.")
+    signature: str = Field(
+        pattern=r"^(0x)?[0-9a-fA-F]{130}$", description="0x-prefixed 65-byte signature."
+    )
 
 
 @router.post("/prepare", summary="The EIP-712 typed data for the member to sign")
@@ -75,7 +98,10 @@ def cast(ctx: Ctx, member: Member, body: SignedVote) -> dict[str, Any]:
     # lock from its first insert, and a node round trip must not happen under it.
     grant = ctx.allowance_of(member)
     # Stored (committed, with whatever votes arrived at the same time) before we say yes.
-    receipt = ctx.intake.submit(Ballot(body.message.model_dump(), body.signature, ctx.now(), grant))
+    # The voter as the session names it (EIP-55): the letter case is not signed (EIP-712
+    # encodes an address as 20 bytes), so a lower-case voter is the same vote.
+    message = body.message.model_dump() | {"voter": member}
+    receipt = ctx.intake.submit(Ballot(message, body.signature, ctx.now(), grant))
     return {
         "id": "0x" + receipt.id.hex(),
         "status": receipt.status,

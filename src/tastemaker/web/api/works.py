@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tastemaker.generate.genome import Genome
 from tastemaker.store.tables import GenomeRow, Work
 from tastemaker.web import queries
-from tastemaker.web.deps import Ctx, Db, Paging, page, parse_hash
+from tastemaker.web.deps import Ctx, Db, HashPath, Paging, page, parse_hash
 from tastemaker.web.prints import print_path, render_print
 from tastemaker.web.problems import Problem
 
@@ -40,7 +40,7 @@ def list_works(session: Db, paging: Paging) -> dict[str, Any]:
 
 
 @router.get("/{content_hash}", summary="One work with its genome's parents")
-def get_work(session: Db, content_hash: str) -> dict[str, Any]:
+def get_work(session: Db, content_hash: HashPath) -> dict[str, Any]:
     work = _work(session, content_hash)
     return queries.work_json(work) | {
         "lineage": queries.lineage(session, work),
@@ -49,7 +49,7 @@ def get_work(session: Db, content_hash: str) -> dict[str, Any]:
 
 
 @router.get("/{content_hash}/image", summary="The work's image", responses=IMAGE)
-def image(ctx: Ctx, session: Db, content_hash: str) -> FileResponse:
+def image(ctx: Ctx, session: Db, content_hash: HashPath) -> FileResponse:
     work = _work(session, content_hash)
     path = ctx.rounds.media.path_for(work.cid)
     if not path.exists():
@@ -58,7 +58,7 @@ def image(ctx: Ctx, session: Db, content_hash: str) -> FileResponse:
 
 
 @router.get("/{content_hash}/print", summary="A print-size render (cached)", responses=IMAGE)
-def print_render(ctx: Ctx, session: Db, content_hash: str) -> FileResponse:
+def print_render(ctx: Ctx, session: Db, content_hash: HashPath) -> FileResponse:
     work = _work(session, content_hash)
     row = session.get(GenomeRow, work.genome_id)
     if row is None:

@@ -32,8 +32,11 @@ async function api(path, body) {
 function devProvider(index) {
   return {
     isTastemakerDev: true,
-    request: async ({ method, params }) =>
-      (await api(`/api/dev/wallets/${index}/rpc`, { method, params: params || [] })).result,
+    request: async ({ method, params }) => {
+      const answer = await api(`/api/dev/wallets/${index}/rpc`, { method, params: params || [] });
+      if (answer.error) throw Object.assign(new Error(answer.error.message), answer.error);
+      return answer.result;
+    },
   };
 }
 
