@@ -92,7 +92,9 @@ def test_predict_with_image_items(files, tmp_path, monkeypatch, capsys) -> None:
 
 BAD_CASES = {
     "votes missing a column": ("train", "member_id,item_id\nm1,i1\n", "missing column(s) vote"),
-    "vote other than 1/-1": ("train", "member_id,item_id,vote\nm1,i1,1\nm2,i2,0\n", "1 or -1"),
+    "vote other than 1/-1": (
+        "train", "member_id,item_id,vote\nm1,i1,1\nm2,i2,0\n", "1 or -1, got '0' on line 3",
+    ),
     "vote written as text": ("train", "member_id,item_id,vote\nm1,i1,up\n", "1 or -1"),
     "negative weight": (
         "train", "member_id,item_id,vote,weight\nm1,i1,1,-3\n", "weight must be a positive",

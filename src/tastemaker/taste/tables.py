@@ -53,7 +53,7 @@ def read_votes(path: Path) -> Votes:
     if bad.any():
         row = int(bad.to_numpy().argmax())
         raise UsageError(
-            f"votes file {path}: vote must be 1 or -1, got {frame['vote'].iloc[row]!r} "
+            f"votes file {path}: vote must be 1 or -1, got {str(frame['vote'].iloc[row])!r} "
             f"on line {row + 2}"
         )
     weight = None
@@ -64,7 +64,7 @@ def read_votes(path: Path) -> Votes:
             row = int(bad.to_numpy().argmax())
             raise UsageError(
                 f"votes file {path}: weight must be a positive number, got "
-                f"{frame['weight'].iloc[row]!r} on line {row + 2}"
+                f"{str(frame['weight'].iloc[row])!r} on line {row + 2}"
             )
         weight = w.to_numpy(dtype=float)
     keep = ~frame.duplicated(["member_id", "item_id"], keep="last").to_numpy()
@@ -135,7 +135,7 @@ def read_items(
             row = int(values.isna().to_numpy().argmax())
             raise UsageError(
                 f"items file {path}: feature column {column!r} needs a number on line {row + 2}, "
-                f"got {frame[column].iloc[row]!r}"
+                f"got {str(frame[column].iloc[row])!r}"
             )
         frame[column] = values
     return Items.from_arrays(ids, frame[columns].to_numpy(dtype=float))
