@@ -2,16 +2,16 @@
 
 For each seed: a community of ``--members`` members with hidden tastes and log-normal
 stakes (``sim.community``), a pool of ``--pool`` random CPPN works, one round of votes
-with sparse exposure (a member sees about 24 works, so each work is seen by a few
-percent of... well, ``24 / pool`` of the members). Each rule's winner is judged against
-the best work of the pool by hidden approval (the oracle):
+with sparse exposure (a member sees about 24 of the 150 works and votes on ~60% of
+them, so a work gets ~8 views and ~5 votes). Each rule's winner is judged against the
+best work of the pool by hidden approval (the oracle):
 
     ratio = approval(winner) / max(approval over the pool)
 
 member-weighted (the mean member's P(up)) and stake-weighted (members weighted by VP).
 
-Sybil gain: an outside member with the stake of the community's largest holder backs a
-random pool work with all of it, once from one wallet and once split over 10 wallets
+Sybil gain: an outside member with the community's median stake backs a random pool
+work with all of it, once from one wallet and once split over 10 wallets
 (each shown the work and voting on it). Sway is how far the attacker lifts the work's
 rank over the round without them; the gain is sway(10 wallets) / sway(1 wallet), and
 the share of seeds where the attacker makes the work win is reported beside it.
@@ -112,7 +112,7 @@ def run_seed(seed: int, images: list[np.ndarray], args, rule_fns: dict) -> dict:
             work = bytes.fromhex(s.work_id[2:])
             impressions[work] = impressions.get(work, 0) + 1
         target = pool[int(rng.integers(len(pool)))]
-        whale = int(stake.max() * UNIT)
+        whale = int(np.median(stake) * UNIT)
         for name, fn in rule_fns.items():
             order = fn(pool, votes, impressions)
             won = winner(order, votes)

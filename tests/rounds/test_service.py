@@ -113,6 +113,15 @@ def test_a_round_from_opening_to_claims(scenario) -> None:
     out.write_text(json.dumps(tampered))
     failed = run_cli("verify", str(out), "--offline")
     assert failed.returncode == 1 and "FAILED" in failed.stdout
+    # The round was counted by the member-bias rule and says how close it was.
+    assert record["rules"]["tally"] == "member-bias"
+    assert record["votes_to_flip"]["count"] >= 1
+    assert "votes to flip" in {c.name for c in report.checks}
+    closer = json.loads(json.dumps(record))
+    closer["votes_to_flip"]["count"] += 1
+    out.write_text(json.dumps(closer))
+    failed = run_cli("verify", str(out), "--offline")
+    assert failed.returncode == 1 and "votes to flip" in failed.stdout
     out.write_text("{ not json")
     broken = run_cli("verify", str(out))
     assert broken.returncode == 2 and "is not JSON" in broken.stderr

@@ -65,6 +65,8 @@ def _learning_curve(result: DemoResult, out: Path) -> None:
     axes[0].plot(weeks, [w.winner_approval for w in result.weeks], "o-", label="winner")
     axes[0].plot(weeks, [w.pool_approval for w in result.weeks], "s--", label="pool mean")
     axes[0].set(xlabel="round", ylabel="hidden-taste approval", title="What the community likes")
+    for ax in axes:
+        ax.set_xticks(weeks)
     axes[0].legend()
     aucs = [(w.round, w.model_auc) for w in result.weeks if w.model_auc is not None]
     if aucs:
