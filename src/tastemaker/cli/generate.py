@@ -60,6 +60,13 @@ def render(
 ) -> None:
     """Render one genome, for example at print size."""
     check_size(size)
+    if genome_file.suffix.lower() == ".json":
+        from tastemaker.cli.safe_json import load_json_file
+
+        try:  # depth, size and encoding checked before the engine sees it
+            load_json_file(genome_file)
+        except UsageError as exc:
+            raise UsageError(f"malformed genome JSON: {exc}") from None
     genomes = load_genomes(genome_file)
     if len(genomes) != 1:
         raise UsageError(f"{genome_file} holds {len(genomes)} genomes; render takes one")
