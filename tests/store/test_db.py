@@ -118,3 +118,44 @@ def test_migration_0003_counts_past_impressions_and_keeps_an_existing_nonce_tabl
     assert shown == {works[0]: 3, works[1]: 0}
     assert nonces == ["kept"]
     engine.dispose()
+
+
+def _refused(path, fragment: str) -> None:
+    import pytest
+
+    from tastemaker.store.db import Database, DatabaseError, sqlite_url
+
+    with pytest.raises(DatabaseError, match=fragment) as refused:
+        Database(sqlite_url(path))
+    assert str(path) in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_damaged_database_is_refused_with_one_line_naming_it(tmp_path) -> None:
+    import sqlite3
+
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(bytes(range(256)) * 20)
+    _refused(garbage, "not a SQLite database")
+
+    truncated = tmp_path / "truncated.db"
+    with sqlite3.connect(truncated) as connection:
+        connection.execute("create table t(x)")
+        connection.executemany("insert into t values (?)", [("x" * 500,)] * 2000)
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    _refused(truncated, "damaged")
+
+
+def test_an_empty_database_beside_a_deployment_is_refused_not_reset(tmp_path) -> None:
+    from tastemaker.store.db import Database, has_schema, sqlite_url
+
+    empty = tmp_path / "tastemaker.db"
+    empty.write_bytes(b"")
+    fresh = Database(sqlite_url(empty))  # no deployment beside it: a new home
+    assert has_schema(fresh.engine)
+    fresh.dispose()
+
+    empty.write_bytes(b"")
+    (tmp_path / "chain" / "deployments").mkdir(parents=True)
+    (tmp_path / "chain" / "deployments" / "31337.json").write_text("{}")
+    _refused(empty, "records a chain deployment")
+    assert empty.stat().st_size == 0  # untouched

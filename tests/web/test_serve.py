@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -59,6 +60,23 @@ def test_serve_deploys_opens_round_one_and_answers(tmp_path: Path) -> None:
             f"http://127.0.0.1:{port}/api/auth/message", json={"address": wallets[0]["address"]}
         )
         assert message.json()["message"].startswith(f"127.0.0.1:{port} wants you to sign in")
+        # SIGTERM (systemd, docker stop) stops the server *and* the node it started.
+        node = json.loads((tmp_path / "home" / "chain" / "node.json").read_text())["pid"]
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while _alive(node) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(node), "serve left its anvil running after SIGTERM"
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=30)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.split(")")[-1].split()[0] != "Z"  # a zombie has exited

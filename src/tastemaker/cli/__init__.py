@@ -50,6 +50,33 @@ def main() -> None:
     except TastemakerError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except ValueError as exc:
+        # A setting from the environment that does not parse (pydantic-settings raises
+        # SettingsError or ValidationError, both ValueErrors): one line naming it.
+        if type(exc).__module__.split(".")[0] not in (
+            "pydantic",
+            "pydantic_core",
+            "pydantic_settings",
+        ):
+            raise
+        first = str(exc).strip().splitlines()
+        err_console.print(
+            f"[bold red]error:[/] bad setting: {' '.join(first[:3])}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(2)
+    except Exception as exc:
+        # The store failing under a command (a file damaged while we run, a full disk):
+        # one line, not a traceback. Anything else is a bug and keeps its traceback.
+        sa_exc = sys.modules.get("sqlalchemy.exc")
+        if sa_exc is None or not isinstance(exc, sa_exc.DatabaseError):
+            raise
+        detail = getattr(exc, "orig", None) or exc
+        err_console.print(
+            f"[bold red]error:[/] the database failed: {detail}", highlight=False, soft_wrap=True
+        )
+        sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

@@ -84,6 +84,13 @@ def render(
         record = _manifest_line(genome_file, work_id)
         genome, engine_version = record.to_genome(), engine_version or record.engine_version
     else:
+        if genome_file.suffix.lower() == ".json":
+            from tastemaker.cli.safe_json import load_json_file
+
+            try:  # depth, size and encoding checked before the engine sees it
+                load_json_file(genome_file)
+            except UsageError as exc:
+                raise UsageError(f"malformed genome JSON: {exc}") from None
         genomes = load_genomes(genome_file)
         if len(genomes) != 1:
             raise UsageError(

@@ -125,7 +125,10 @@ def verify_command(
     for path, record in zip(record_files, records, strict=True):
         failed |= not _verify_one(path, record, offline, render)
     if len(records) > 1:
-        checks = verify_history(records)
+        try:
+            checks = verify_history(records)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise UsageError(f"the records do not chain up as round records: {exc!r}") from None
         console.print(_checks_table("across records", checks))
         failed |= not all(check.ok for check in checks)
     if failed:
@@ -133,12 +136,9 @@ def verify_command(
 
 
 def _read_record(path: Path) -> dict:
-    try:
-        record = json.loads(path.read_text())
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from exc
+    from tastemaker.cli.safe_json import load_json_file
+
+    record = load_json_file(path)  # depth, size, UTF-8 and number checks: one line each
     if not isinstance(record, dict):
         raise UsageError(f"{path} is not a round record (a JSON object)")
     return record
@@ -151,6 +151,9 @@ def _verify_one(path: Path, record: dict, offline: bool, render: bool = False) -
         report = verify_record(record)
     except RecordError as exc:
         raise UsageError(f"{path}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        # A record of the right format whose fields have the wrong shapes.
+        raise UsageError(f"{path} is not a well-formed round record: {exc!r}") from None
     rewards = record.get("rewards")
     if rewards is not None and not offline:
         report.add(*_chain_root_check(record, rewards))

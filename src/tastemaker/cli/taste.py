@@ -25,6 +25,10 @@ taste_app = typer.Typer(help="Learn taste from votes and predict approval.", no_
 app.add_typer(taste_app, name="taste")
 
 _PREDICT_CHUNK = 50_000
+# Images larger than this are refused before they are decoded: a 20000x20000 PNG is a
+# few kilobytes on disk and 1.2 GB of pixels. 8192x8192 (print size) still passes.
+MAX_IMAGE_PIXELS = 8192 * 8192
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
 
 
 def _progress() -> Progress:
@@ -46,10 +50,24 @@ def _image_features(cache: FeatureCache, progress: Progress):
         rows = []
         for path in paths:
             try:
+                if path.stat().st_size > MAX_IMAGE_BYTES:
+                    raise MediaError(f"image {path} is larger than {MAX_IMAGE_BYTES // 2**20} MiB")
                 data = path.read_bytes()
                 with Image.open(io.BytesIO(data)) as img:
+                    width, height = img.size
+                    if width * height > MAX_IMAGE_PIXELS:
+                        raise MediaError(
+                            f"image {path} is {width}x{height} pixels; at most "
+                            f"{MAX_IMAGE_PIXELS:,} pixels (8192x8192) are read"
+                        )
                     image = np.asarray(img.convert("RGB"))
-            except (OSError, UnidentifiedImageError, ValueError) as exc:
+            except (
+                OSError,
+                UnidentifiedImageError,
+                ValueError,
+                Image.DecompressionBombError,
+                SyntaxError,  # PIL raises it for some malformed headers
+            ) as exc:
                 raise MediaError(f"cannot read image {path}: {exc}") from exc
             rows.append(embedder.embed_one(cid_for_bytes(data), image))
             progress.advance(task)

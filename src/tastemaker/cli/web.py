@@ -43,6 +43,7 @@ def serve(
     # signal it caught, and the default action would kill us before the finally runs.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     settings = get_settings()
+    web_settings = WebSettings()  # before anything starts: a bad setting stops us here
     settings.home.mkdir(parents=True, exist_ok=True)
     chain_settings = ChainSettings(home=settings.home)
     db = Database(settings.db_url)  # first: a bad database stops us before a node starts
@@ -71,7 +72,6 @@ def serve(
         if number is not None:
             console.print(f"round {number} is open for voting")
         console.print(f"Tastemaker at http://{host}:{port}")
-        web_settings = WebSettings()
         if not web_settings.origins:
             web_settings.origins = serve_origins(host, port)
         uvicorn.run(create_app(ctx, web_settings), host=host, port=port, log_level="info")

@@ -18,6 +18,9 @@ router = APIRouter(prefix="/votes", tags=["votes"], responses=PROBLEM_RESPONSES)
 Uint = Annotated[str, Field(pattern=r"^[0-9]{1,77}$", description="A decimal uint256.")]
 # A VP amount to spend: positive, below 10**77 (so below 2**256 too).
 Amount = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,76}$", description="VP, decimal.")]
+# As a JSON number, only what a JavaScript number (a double) holds exactly; larger
+# values come as decimal strings.
+SAFE_INT = 2**53 - 1
 
 
 def _json_integer(value: Any) -> Any:
@@ -50,8 +53,8 @@ class VoteMessage(BaseModel):
     round: Annotated[int, Interval(ge=0, lt=2**31), BeforeValidator(_json_integer)]
     work: Hash
     direction: Direction
-    amount: Amount | Annotated[int, Interval(ge=1, lt=2**256), BeforeValidator(_json_integer)]
-    nonce: Uint | Annotated[int, Interval(ge=0, lt=2**256), BeforeValidator(_json_integer)]
+    amount: Amount | Annotated[int, Interval(ge=1, le=SAFE_INT), BeforeValidator(_json_integer)]
+    nonce: Uint | Annotated[int, Interval(ge=0, le=SAFE_INT), BeforeValidator(_json_integer)]
 
 
 class SignedVote(BaseModel):
