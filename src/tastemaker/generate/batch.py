@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tastemaker.core.media import IMAGE_PNG, Media
+from tastemaker.core.media import IMAGE_PNG, Media, is_text
 from tastemaker.errors import GenomeError, UsageError
 from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE, Engine
 from tastemaker.generate.genome import Genome
@@ -217,6 +217,9 @@ def generate_works(
     engine = get_engine(engine_name)
     for parent in parents:
         engine.validate(parent)
+    capacity = getattr(engine, "capacity", None)  # an engine drawing from a fixed set
+    if capacity is not None:
+        count = min(count, capacity())
     ensure_writable(out)
     workers = workers or os.cpu_count() or 1
     if count < 32:
@@ -259,7 +262,7 @@ def generate_works(
                             file=stored.path.name,
                             engine=engine.name,
                             engine_version=engine.version,
-                            size=size,
+                            size=0 if is_text(media_type) else size,
                             genome=genome.data,
                             parents=list(genome.parents),
                             media_type=media_type,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 
@@ -15,8 +16,15 @@ ENTRY_POINT_GROUP = "tastemaker.engines"
 def _builtin() -> dict[str, type]:
     from tastemaker.generate.cppn import CPPNEngine
     from tastemaker.generate.flame import FlameEngine
+    from tastemaker.generate.llm import LLMEngine
+    from tastemaker.generate.submissions import SubmissionsEngine
 
-    return {"cppn": CPPNEngine, "flame": FlameEngine}
+    return {
+        "cppn": CPPNEngine,
+        "flame": FlameEngine,
+        "llm": LLMEngine,
+        "submissions": SubmissionsEngine,
+    }
 
 
 def available_engines() -> list[str]:
@@ -43,3 +51,26 @@ def get_engine(name: str, version: str | None = None) -> Engine:
             raise UsageError(f"engine {name!r} renders version {engine.version}, not {version}")
         return engine
     raise UsageError(f"unknown engine {name!r}; known engines: {', '.join(available_engines())}")
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: str
+    version: str
+    media_types: tuple[str, ...]
+    unavailable: str | None  # None: can run here; else what it needs
+
+
+def describe_engines() -> list[EngineInfo]:
+    """Every known engine with its media types and whether it can run here; an
+    engine that fails to load is listed with the reason, not raised."""
+    infos = []
+    for name in available_engines():
+        try:
+            engine = get_engine(name)
+            infos.append(
+                EngineInfo(name, engine.version, tuple(engine.media_types), engine.unavailable())
+            )
+        except Exception as exc:  # a plugin's missing dependency must not hide the others
+            infos.append(EngineInfo(name, "?", (), f"cannot load: {exc}"))
+    return infos

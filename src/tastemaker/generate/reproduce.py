@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from tastemaker.core.media import is_text
 from tastemaker.errors import GenomeError, TastemakerError
 from tastemaker.generate.batch import check_size
 from tastemaker.generate.genome import Genome
@@ -26,9 +27,10 @@ def render_recipe(recipe: Any) -> bytes:
         raise GenomeError("a work's recipe needs 'engine' and 'engine_version' strings")
     if not isinstance(size, int) or isinstance(size, bool):
         raise GenomeError("a work's recipe needs an integer 'size'")
-    check_size(size)
     genome = Genome.from_json({"engine": engine_name, "data": recipe.get("genome")})
     engine = get_engine(engine_name, version)
+    if size != 0 or not any(is_text(t) for t in engine.media_types):
+        check_size(size)  # a text work records size 0
     engine.validate(genome)
     return engine.make(genome, size).data
 

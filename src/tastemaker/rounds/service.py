@@ -198,7 +198,9 @@ def open_round(ctx: RoundContext, now: datetime | None = None) -> int:
     with ctx.db.unit_of_work() as session:
         for start in range(0, len(hashes), 900):  # under every database's bound-variable cap
             chunk = hashes[start : start + 900]
-            shown_before.update(session.scalars(select(Work.content_hash).where(Work.content_hash.in_(chunk))))
+            shown_before.update(
+                session.scalars(select(Work.content_hash).where(Work.content_hash.in_(chunk)))
+            )
     candidates = [c for c in candidates if c.work not in pooled and c.work not in shown_before]
     rng = np.random.default_rng([settings.seed, number, 1])
     choices = ctx.curator.curate(

@@ -20,9 +20,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("works", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "media_type", sa.String(40), nullable=False, server_default="image/png"
-            )
+            sa.Column("media_type", sa.String(40), nullable=False, server_default="image/png")
         )
 
 
