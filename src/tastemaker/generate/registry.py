@@ -42,15 +42,22 @@ def get_engine(name: str, version: str | None = None) -> Engine:
     """
     builtin = _builtin()
     if name in builtin:
-        return builtin[name]() if version is None else builtin[name](version)
+        cls = builtin[name]
+        if version is not None and hasattr(cls, "versions"):  # keeps old versions rendering
+            return cls(version)
+        return _checked(name, cls(), version)
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
         engine = ep.load()()
         if not isinstance(engine, Engine):
             raise UsageError(f"entry point {name!r} does not provide a Tastemaker engine")
-        if version is not None and engine.version != version:
-            raise UsageError(f"engine {name!r} renders version {engine.version}, not {version}")
-        return engine
+        return _checked(name, engine, version)
     raise UsageError(f"unknown engine {name!r}; known engines: {', '.join(available_engines())}")
+
+
+def _checked(name: str, engine: Engine, version: str | None) -> Engine:
+    if version is not None and engine.version != version:
+        raise UsageError(f"engine {name!r} renders version {engine.version}, not {version}")
+    return engine
 
 
 @dataclass(frozen=True)

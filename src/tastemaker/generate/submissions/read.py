@@ -157,5 +157,9 @@ def _load_image(path: Path) -> np.ndarray:
             return np.asarray(img.convert("RGB"))
     except UsageError:
         raise
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        raise UsageError(
+            f"{path} is too large an image; the limit is {MAX_SIZE} pixels a side"
+        ) from None
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise UsageError(f"cannot read image {path}: {exc}") from None
