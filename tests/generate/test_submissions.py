@@ -215,6 +215,6 @@ def test_cli_imports_and_refuses_with_one_line(tmp_path) -> None:
     assert not (tmp_path / "o2").exists()
     listing = run_cli("engines")
     assert listing.returncode == 0
-    names = {line.split("\t")[0]: line for line in listing.stdout.splitlines()}
+    names = {line.split()[0]: line for line in listing.stdout.splitlines()}
     assert {"cppn", "flame", "llm", "submissions"} <= names.keys()
     assert "image/png" in names["cppn"] and "text/plain" in names["submissions"]

@@ -79,9 +79,15 @@ def generate(
 @app.command()
 def engines() -> None:
     """List the engines: name, version, media types, and whether each can run here."""
-    for info in describe_engines():
-        status = info.unavailable or "ready"
-        typer.echo(f"{info.name}\t{info.version}\t{', '.join(info.media_types) or '-'}\t{status}")
+    rows = [
+        (i.name, i.version, ", ".join(i.media_types) or "-", i.unavailable or "ready")
+        for i in describe_engines()
+    ]
+    widths = [max(len(row[k]) for row in rows) for k in range(3)]
+    for row in rows:
+        typer.echo(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[3]
+        )
 
 
 @app.command()
