@@ -137,3 +137,45 @@ def test_rounds_of_imported_images(tmp_path, monkeypatch) -> None:
     finally:
         ctx.db.dispose()
         scenario.chain.close()
+
+
+def test_rounds_of_llm_texts_mint_and_verify(tmp_path, monkeypatch) -> None:
+    """Two rounds of the llm engine against the local test server: the second breeds
+    from the taste model's parents (template and theme edits); mint and verify."""
+    from tests.generate.llm_server import fake_llm
+
+    settings = RoundSettings(
+        candidates=12, new_works=6, pool_size=10, image_size=32, voting_seconds=3600
+    )
+    with fake_llm() as (url, fake):
+        monkeypatch.setenv("TASTEMAKER_LLM_URL", url)
+        ctx, members = staked_context(tmp_path / "home", STAKES, settings)
+        ctx.engine_name = "llm"
+        ctx.curator = TasteCurator(tmp_path / "home" / "taste", seed=2)
+        scenario = Scenario(ctx, members)
+        try:
+            _round(scenario, 1)
+            second = _round(scenario, 2)
+            assert _pool_types(scenario, 2) == {TEXT_PLAIN}
+            with ctx.db.unit_of_work() as session:
+                record = export_round(session, 2)
+                bred = session.scalars(select(Work).where(Work.round_created == 2)).all()
+            assert any(
+                record_parents for record_parents in (_parents(ctx, w.genome_id) for w in bred)
+            ), "round 2 breeds from round 1's works"
+            meta = _minted_metadata(scenario, second.token_id)
+            assert meta["text"] == ctx.media.get_bytes(_cid(ctx, second.winner), "txt").decode()
+            assert verify_record(record).ok
+            ok, detail = check_rerender(record["winner_recipe"], record["winner"])
+            assert ok and "not checked" in detail  # a model's answer is not re-made
+            assert len(fake.requests) >= 24
+        finally:
+            ctx.db.dispose()
+            scenario.chain.close()
+
+
+def _parents(ctx, genome_id: str) -> list:
+    from tastemaker.store.tables import GenomeRow
+
+    with ctx.db.unit_of_work() as session:
+        return list(session.get(GenomeRow, genome_id).parents)
