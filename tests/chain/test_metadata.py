@@ -22,6 +22,7 @@ def test_marketplace_fields():
     assert {"name", "description", "image", "attributes"} <= data.keys()
     traits = {a["trait_type"]: a["value"] for a in data["attributes"]}
     assert traits == {
+        "media type": "image/png",
         "round": 3,
         "engine": "cppn",
         "genome hash": "0x" + "11" * 32,
@@ -35,3 +36,25 @@ def test_uri_is_stable_and_depends_on_content():
     assert _meta().uri() != _meta(votes=1235).uri()
     assert _meta().uri().startswith("ipfs://b")
     assert len(_meta().uri()) <= MAX_URI_LENGTH
+
+
+def test_a_text_work_keeps_its_text_and_shows_a_card():
+    data = _meta(media_type="text/plain", text="Why did the <b>chicken</b> cross?").to_json()
+    assert data["description"] == data["text"] == "Why did the <b>chicken</b> cross?"
+    assert data["image"] == "ipfs://bafkreia"  # the card's URI, chosen by the caller
+    traits = {a["trait_type"]: a["value"] for a in data["attributes"]}
+    assert traits["media type"] == "text/plain"
+
+
+def test_text_card_is_a_deterministic_png():
+    import io
+
+    from PIL import Image
+
+    from tastemaker.chain.card import SIZE, text_card
+
+    long_text = "A very long joke. " * 400 + "x" * 300  # wraps, truncates, breaks a long word
+    card = text_card(long_text, "Tastemaker · round 1")
+    assert card == text_card(long_text, "Tastemaker · round 1")
+    assert Image.open(io.BytesIO(card)).size == (SIZE, SIZE)
+    assert card != text_card("Another joke.", "Tastemaker · round 1")

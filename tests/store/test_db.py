@@ -84,14 +84,20 @@ def test_migration_0003_counts_past_impressions_and_keeps_an_existing_nonce_tabl
                 rules={},
             )
         )
-        for i, work in enumerate(works):
-            session.add(
-                Work(content_hash=work, cid=f"c{i}", genome_id="g" * 64, size=1, round_created=1)
-            )
         session.flush()
         old = MetaData()
-        old.reflect(session.connection(), only=["pool_entries"])  # as it was, without shown
+        # As they were: pool entries without shown, works without media_type.
+        old.reflect(session.connection(), only=["pool_entries", "works"])
         old.tables["pool_entries"].c.work.type = Hash32()  # bound as the models bind it
+        old.tables["works"].c.content_hash.type = Hash32()
+        session.execute(
+            insert(old.tables["works"]),
+            [
+                {"content_hash": w, "cid": f"c{i}", "genome_id": "g" * 64, "size": 1,
+                 "round_created": 1, "created_at": now}
+                for i, w in enumerate(works)
+            ],
+        )  # fmt: skip
         session.execute(
             insert(old.tables["pool_entries"]),
             [
@@ -115,8 +121,10 @@ def test_migration_0003_counts_past_impressions_and_keeps_an_existing_nonce_tabl
         rows = connection.execute(select(PoolEntry.work, PoolEntry.shown)).all()
         shown = {work: count for work, count in rows}
         nonces = connection.execute(text("SELECT nonce FROM web_siwe_nonces")).scalars().all()
+        media_types = connection.execute(select(Work.media_type)).scalars().all()
     assert shown == {works[0]: 3, works[1]: 0}
     assert nonces == ["kept"]
+    assert media_types == ["image/png", "image/png"]  # 0005: every older work is a PNG
     engine.dispose()
 
 

@@ -195,9 +195,11 @@ def test_lineage_names_the_parent_genomes_and_their_works(site, client) -> None:
                         "content_hash",
                         "cid",
                         "genome_id",
+                        "media_type",
                         "size",
                         "round_created",
                         "image_url",
+                        "media_url",
                     )
                 }
             ],

@@ -1,4 +1,4 @@
-"""Commands that make and show works: generate, render, contact-sheet."""
+"""Commands that make and show works: generate, engines, render, contact-sheet."""
 
 from __future__ import annotations
 
@@ -18,26 +18,43 @@ from tastemaker.generate.batch import (
     read_manifest,
 )
 from tastemaker.generate.contact_sheet import contact_sheet as make_contact_sheet
-from tastemaker.generate.registry import get_engine
+from tastemaker.generate.registry import describe_engines, get_engine
 from tastemaker.settings import get_settings
-from tastemaker.store.media import encode_png, write_atomic
+from tastemaker.store.media import write_atomic
 
 
 @app.command()
 def generate(
-    count: int = typer.Option(..., "--count", "-n", help="How many works to make."),
-    size: int = typer.Option(256, help="Image side in pixels (1-8192)."),
+    count: int | None = typer.Option(None, "--count", "-n", help="How many works to make."),
+    size: int = typer.Option(256, help="Image side in pixels (1-8192); text engines ignore it."),
     seed: int = typer.Option(0, help="Random seed: the same seed gives the same works."),
-    out: Path = typer.Option(..., help="Folder for the PNGs and manifest.jsonl."),
+    out: Path = typer.Option(..., help="Folder for the works and manifest.jsonl."),
     parents: Path | None = typer.Option(
         None, help="Genomes to breed from: a manifest.jsonl, a JSON list, or one genome."
     ),
     engine: str | None = typer.Option(None, help="Engine name (default: the setting)."),
     workers: int | None = typer.Option(None, help="Processes to render with (default: cores)."),
+    source: Path | None = typer.Option(
+        None,
+        "--from",
+        help="With --engine submissions: a folder of images, or a .csv/.jsonl of texts "
+        "(item_id,text), to import as works.",
+    ),
 ) -> None:
-    """Generate COUNT screened works with their genomes and a manifest."""
+    """Generate COUNT screened works with their genomes and a manifest (or, with
+    --engine submissions --from PATH, import works made elsewhere)."""
     engine_name = engine or get_settings().engine
     get_engine(engine_name)  # unknown names fail before the progress bar appears
+    if engine_name == "submissions" and source is not None:
+        from tastemaker.generate.submissions import import_submissions
+
+        records = import_submissions(source, out)
+        typer.echo(f"imported {len(records)} works and manifest.jsonl into {out}")
+        return
+    if source is not None:
+        raise UsageError("--from imports works: use it with --engine submissions")
+    if count is None:
+        raise UsageError("--count is required (or import works with --engine submissions --from)")
     parent_genomes = load_genomes(parents) if parents else []
     with Progress(
         "[progress.description]{task.description}",
@@ -57,6 +74,20 @@ def generate(
             on_progress=lambda n: progress.advance(task, n),
         )
     typer.echo(f"{len(records)} works and manifest.jsonl in {out}")
+
+
+@app.command()
+def engines() -> None:
+    """List the engines: name, version, media types, and whether each can run here."""
+    rows = [
+        (i.name, i.version, ", ".join(i.media_types) or "-", i.unavailable or "ready")
+        for i in describe_engines()
+    ]
+    widths = [max(len(row[k]) for row in rows) for k in range(3)]
+    for row in rows:
+        typer.echo(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[3]
+        )
 
 
 @app.command()
@@ -100,9 +131,10 @@ def render(
         genome = genomes[0]
     engine = get_engine(genome.engine, engine_version)
     ensure_writable(out.parent if str(out.parent) else Path("."))
-    image = engine.render(genome, size)
-    write_atomic(out, encode_png(image))
-    typer.echo(f"wrote {out} ({size}x{size}, {engine.name} {engine.version})")
+    media = engine.make(genome, size)
+    write_atomic(out, media.data)
+    shape = f"{size}x{size}" if not media.is_text else f"{len(media.data):,} bytes"
+    typer.echo(f"wrote {out} ({shape} {media.media_type}, {engine.name} {engine.version})")
 
 
 def _manifest_line(path: Path, work_id: str) -> WorkRecord:

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.table import Table
 from sqlalchemy import select
 
+from tastemaker.core.media import extension, is_text
 from tastemaker.demo.run import DemoResult
 from tastemaker.store.db import Database
 from tastemaker.store.media import MediaStore
@@ -121,6 +122,14 @@ def write_report(result: DemoResult, out_dir: Path) -> Path:
     _learning_curve(result, images / "learning-curve.png")
 
     def picture(work: Work, size: int) -> str:
+        if is_text(work.media_type):  # set as type, escaped: never an image of text
+            text = media.get_bytes(work.cid, extension(work.media_type)).decode("utf-8")
+            if size < 100:
+                flat = " ".join(text.split())
+                short = flat if len(flat) <= 60 else flat[:59] + "…"
+                return f"<span class='text-thumb'>{html.escape(short)}</span>"
+            style = f"max-width:{size * 2}px"
+            return f"<blockquote class='text-work' style='{style}'>{html.escape(text)}</blockquote>"
         name = f"{work.cid}.png"
         target = images / name
         if not target.exists():
@@ -132,7 +141,10 @@ def write_report(result: DemoResult, out_dir: Path) -> Path:
         "<style>body{font:15px system-ui;margin:2em;background:#111;color:#eee}"
         "table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #333}"
         ".win{display:inline-block;margin:0 1.5em 1.5em 0;vertical-align:top}"
-        ".parents img{margin-right:4px;opacity:.85}a{color:#9cf}</style></head><body>",
+        ".parents img{margin-right:4px;opacity:.85}a{color:#9cf}"
+        ".text-work{margin:.5em 0;padding:.8em 1em;font:16px/1.5 Georgia,serif;"
+        "white-space:pre-wrap;background:#faf7f0;color:#1c1c20}"
+        ".text-thumb{font:13px Georgia,serif;color:#ddd}</style></head><body>",
         "<h1>Tastemaker demo</h1>",
         f"<p>{len(result.weeks)} weekly rounds, {len(result.labels)} simulated members with "
         "hidden tastes, on the embedded chain. Every round verified from its public record: "

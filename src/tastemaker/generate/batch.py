@@ -1,5 +1,5 @@
-"""Generate many works reproducibly: propose genomes from one seeded RNG, render and
-screen them on all cores, and write content-addressed PNGs plus a manifest.
+"""Generate many works reproducibly: propose genomes from one seeded RNG, make and
+screen them on all cores, and write content-addressed media plus a manifest.
 
 Candidate number ``i`` is proposed from its own RNG stream, seeded by
 ``(seed, i)``, and rendering is a pure function of the genome, so the same seed
@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 
+from tastemaker.core.media import IMAGE_PNG, Media, is_text
 from tastemaker.errors import GenomeError, UsageError
 from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE, Engine
 from tastemaker.generate.genome import Genome
 from tastemaker.generate.malloc import keep_freed_memory
 from tastemaker.generate.registry import get_engine
-from tastemaker.store.media import MediaStore, StagedMedia, encode_png, write_atomic
+from tastemaker.store.media import MediaStore, StagedMedia, write_atomic
 
 MANIFEST = "manifest.jsonl"
-PRESCREEN_SIZE = 64  # a thumbnail screen rejects most degenerate genomes for 1/16 the cost
 MAX_ATTEMPTS_PER_WORK = 50
 # Share of proposals made by each operator when parents are given.
 MUTATE_SHARE, CROSSOVER_SHARE = 0.45, 0.35
@@ -49,6 +49,7 @@ class WorkRecord:
     size: int
     genome: dict[str, Any]
     parents: list[str]
+    media_type: str = IMAGE_PNG  # manifests written before works were media are PNGs
 
     def to_genome(self) -> Genome:
         return Genome(self.engine, self.genome, tuple(self.parents))
@@ -126,14 +127,6 @@ def propose(engine: Engine, rng: np.random.Generator, parents: Sequence[Genome])
     return engine.random(rng)
 
 
-def render_screened(engine: Engine, genome: Genome, size: int) -> bytes | None:
-    """PNG bytes of the genome at ``size``, or None if the quality screen rejects it."""
-    if size > 2 * PRESCREEN_SIZE and not engine.screen(engine.render(genome, PRESCREEN_SIZE)):
-        return None
-    image = engine.render(genome, size)
-    return encode_png(image) if engine.screen(image) else None
-
-
 @dataclass(frozen=True)
 class _Job:
     engine_name: str
@@ -161,7 +154,7 @@ def _init_pool_worker(job: _Job) -> None:
     _init_worker(job)
 
 
-def _candidate(index: int) -> tuple[Genome, StagedMedia | None]:
+def _candidate(index: int) -> tuple[Genome, StagedMedia | None, str]:
     """Propose, render and stage candidate ``index`` of the job this process was given.
 
     Hashing and writing happen here, in parallel; the parent only renames the files
@@ -171,8 +164,10 @@ def _candidate(index: int) -> tuple[Genome, StagedMedia | None]:
     job, engine = _worker_job
     genome = propose(engine, np.random.default_rng([job.seed, index]), job.parents)
     genome.id  # noqa: B018 - hashed here, in parallel, and sent along with the genome
-    png = render_screened(engine, genome, job.size)
-    return genome, None if png is None else MediaStore(job.out).stage(png, "png")
+    media: Media | None = engine.make_screened(genome, job.size)
+    if media is None:
+        return genome, None, ""
+    return genome, MediaStore(job.out).stage(media.data, media.extension), media.media_type
 
 
 def _worker_context() -> BaseContext:
@@ -191,7 +186,8 @@ def _worker_context() -> BaseContext:
 
 @contextmanager
 def _candidates(job: _Job, workers: int) -> Iterator[Callable[[range], Iterator]]:
-    """A function mapping candidate indices to (genome, png) in order, on ``workers``."""
+    """A function mapping candidate indices to (genome, staged media, media type) in
+    order, on ``workers``."""
     if workers <= 1:
         _init_worker(job)
         yield lambda indices: map(_candidate, indices)
@@ -221,6 +217,9 @@ def generate_works(
     engine = get_engine(engine_name)
     for parent in parents:
         engine.validate(parent)
+    capacity = getattr(engine, "capacity", None)  # an engine drawing from a fixed set
+    if capacity is not None:
+        count = min(count, capacity())
     ensure_writable(out)
     workers = workers or os.cpu_count() or 1
     if count < 32:
@@ -242,7 +241,7 @@ def generate_works(
                 # Over-ask a little: about a third of candidates fail the screen.
                 batch = range(next_index, next_index + max(32, (count - len(records)) * 3 // 2))
                 next_index = batch.stop
-                for genome, staged in candidates(batch):
+                for genome, staged, media_type in candidates(batch):
                     if staged is None:
                         continue
                     if (
@@ -263,9 +262,10 @@ def generate_works(
                             file=stored.path.name,
                             engine=engine.name,
                             engine_version=engine.version,
-                            size=size,
+                            size=0 if is_text(media_type) else size,
                             genome=genome.data,
                             parents=list(genome.parents),
+                            media_type=media_type,
                         )
                     )
                     if on_progress:

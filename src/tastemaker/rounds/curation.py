@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from tastemaker.core.media import IMAGE_PNG
 from tastemaker.generate.genome import Genome
 
 
@@ -22,7 +23,8 @@ from tastemaker.generate.genome import Genome
 class Candidate:
     work: bytes  # content hash
     genome: Genome
-    path: Path  # the rendered image
+    path: Path  # the work's media file
+    media_type: str = IMAGE_PNG
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ def export_round(session: Session, number: int) -> dict[str, Any]:
 
 
 def _recipe(session: Session, content_hash: bytes) -> dict[str, Any] | None:
-    """What re-renders a work: engine, engine version, size and genome
+    """What re-renders a work: engine, engine version, media type, size and genome
     (`tastemaker verify --render` checks that it gives the winner's bytes)."""
     work = session.get(Work, content_hash)
     genome = session.get(GenomeRow, work.genome_id) if work is not None else None
@@ -146,6 +146,7 @@ def _recipe(session: Session, content_hash: bytes) -> dict[str, Any] | None:
     return {
         "engine": genome.engine,
         "engine_version": genome.engine_version,
+        "media_type": work.media_type,
         "size": work.size,
         "genome": genome.data,
     }

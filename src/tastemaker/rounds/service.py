@@ -24,8 +24,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tastemaker.chain.card import text_card
 from tastemaker.chain.client import ChainClient
 from tastemaker.chain.metadata import WorkMetadata
+from tastemaker.core.media import IMAGE_PNG, extension, is_text
 from tastemaker.core.merkle import RewardTree, assign_indexes
 from tastemaker.core.outcome import RoundOutcome, StoredVote, reward_epoch, round_outcome
 from tastemaker.core.rewards import share_of
@@ -115,7 +117,8 @@ def _candidate(session: Session, media: MediaStore, work: Work) -> Candidate:
     return Candidate(
         work.content_hash,
         Genome(genome.engine, genome.data, tuple(genome.parents)),
-        media.path_for(work.cid),
+        media.media_path(work.cid, work.media_type),
+        work.media_type,
     )
 
 
@@ -183,11 +186,22 @@ def open_round(ctx: RoundContext, now: datetime | None = None) -> int:
     )
     ctx.checkpoint("generated")
     candidates = [
-        Candidate(bytes.fromhex(r.sha256), r.to_genome(), ctx.media.root / r.file) for r in records
+        Candidate(bytes.fromhex(r.sha256), r.to_genome(), ctx.media.root / r.file, r.media_type)
+        for r in records
     ]
-    # A child can render to the very image of a work still in the pool: offer it once.
+    # A child can make the very bytes of a work still in the pool, and an engine that
+    # draws from a fixed set (submissions) can draw a work shown before: offer each
+    # work in one pool only, and never a winner again.
     pooled = {c.work for c in previous_pool}
-    candidates = [c for c in candidates if c.work not in pooled]
+    hashes = [c.work for c in candidates]
+    shown_before: set[bytes] = set()
+    with ctx.db.unit_of_work() as session:
+        for start in range(0, len(hashes), 900):  # under every database's bound-variable cap
+            chunk = hashes[start : start + 900]
+            shown_before.update(
+                session.scalars(select(Work.content_hash).where(Work.content_hash.in_(chunk)))
+            )
+    candidates = [c for c in candidates if c.work not in pooled and c.work not in shown_before]
     rng = np.random.default_rng([settings.seed, number, 1])
     choices = ctx.curator.curate(
         candidates, previous_pool, settings.new_works, settings.pool_size, rng
@@ -221,6 +235,7 @@ def open_round(ctx: RoundContext, now: datetime | None = None) -> int:
                         content_hash=choice.work,
                         cid=record.cid,
                         genome_id=record.id,
+                        media_type=record.media_type,
                         size=record.size,
                         round_created=number,
                     )
@@ -324,6 +339,35 @@ def stored_outcome(session: Session, round_: Round) -> RoundOutcome:
     return round_outcome(pool, votes, impressions, allowances, rules=round_.rules)
 
 
+def winner_metadata(
+    ctx: RoundContext,
+    number: int,
+    cid: str,
+    media_type: str,
+    genome_id: str,
+    winner: bytes,
+    votes: int,
+) -> WorkMetadata:
+    """The winner's token metadata; a text work's card is stored beside its text."""
+    text, image = None, f"ipfs://{cid}"
+    if is_text(media_type):
+        text = ctx.media.get_bytes(cid, extension(media_type)).decode("utf-8")
+        card = ctx.media.put_bytes(text_card(text, f"Tastemaker · round {number}"), "png")
+        image = f"ipfs://{card.cid}"
+    return WorkMetadata(
+        name=f"Tastemaker round {number}",
+        description=f"The community's pick of round {number}.",
+        image=image,
+        round=number,
+        engine=ctx.engine_name,
+        genome_hash="0x" + genome_id,
+        content_hash="0x" + winner.hex(),
+        votes=votes,
+        media_type=media_type,
+        text=text,
+    )
+
+
 def close_round(
     ctx: RoundContext, number: int, now: datetime | None = None, force: bool = False
 ) -> str:
@@ -397,19 +441,13 @@ def close_round(
         work = session.get(Work, winner)
         genome_id = work.genome_id if work else ""
         cid = work.cid if work else ""
+        media_type = work.media_type if work else IMAGE_PNG
     ctx.checkpoint("tallied")
 
     token_id = reconcile.winner_token(ctx, number, winner, token_id)
     if token_id is None:
-        metadata = WorkMetadata(
-            name=f"Tastemaker round {number}",
-            description=f"The community's pick of round {number}.",
-            image=f"ipfs://{cid}",
-            round=number,
-            engine=ctx.engine_name,
-            genome_hash="0x" + genome_id,
-            content_hash="0x" + winner.hex(),
-            votes=int(voters_on_winner or 0),
+        metadata = winner_metadata(
+            ctx, number, cid, media_type, genome_id, winner, int(voters_on_winner or 0)
         )
         ctx.media.put_bytes(metadata.to_bytes(), "json")
         auction_house = ctx.chain.contract("auction").address

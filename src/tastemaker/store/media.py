@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from multiformats import CID
 
+from tastemaker.core.media import IMAGE_PNG, extension
 from tastemaker.errors import MediaError
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -113,6 +114,10 @@ class MediaStore:
 
     def path_for(self, cid: str, ext: str = "png") -> Path:
         return self.root / f"{cid}.{ext}"
+
+    def media_path(self, cid: str, media_type: str = IMAGE_PNG) -> Path:
+        """Where a work of ``media_type`` is stored: ``<cid>.png``, ``<cid>.txt``, ..."""
+        return self.path_for(cid, extension(media_type))
 
     def put_bytes(self, data: bytes, ext: str = "png") -> StoredMedia:
         digest = hashlib.sha256(data).digest()

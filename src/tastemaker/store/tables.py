@@ -56,6 +56,8 @@ class Work(Base):
     content_hash: Mapped[bytes] = mapped_column(Hash32, primary_key=True)
     cid: Mapped[str] = mapped_column(String(100), unique=True)
     genome_id: Mapped[str] = mapped_column(ForeignKey("genomes.id"), index=True)
+    # image/png, text/plain, text/markdown (core.media); stored as <cid>.<extension>
+    media_type: Mapped[str] = mapped_column(String(40), server_default="image/png")
     size: Mapped[int] = mapped_column(Integer)
     round_created: Mapped[int] = mapped_column(Integer, index=True)
     predicted_approval: Mapped[float | None]

@@ -1,7 +1,8 @@
 """The taste model as the round service's curation policy (``rounds.curation.Curator``).
 
 learn:   refit the TasteModel on every counted vote (member = wallet address, item =
-         work content hash, weight = VP spent) over image + genome features.
+         work content hash, weight = VP spent) over the work's embedding (image
+         features, or MiniLM for text works) + genome features.
 parents: recent winners and the works with the best collective posterior.
 curate:  score fresh candidates (predicted approval + uncertainty bonus, no
          near-duplicates, a share of surprises unlike past winners) and cull the
@@ -18,6 +19,8 @@ from typing import Any
 import numpy as np
 from scipy.special import logit
 
+from tastemaker.core.media import decode_text, is_text
+from tastemaker.errors import MediaError, UsageError
 from tastemaker.generate.genome import Genome
 from tastemaker.generate.registry import get_engine
 from tastemaker.rounds.curation import (
@@ -31,12 +34,20 @@ from tastemaker.taste.cache import FeatureCache
 from tastemaker.taste.curate import CurationSettings, cull, curate
 from tastemaker.taste.data import Items, Votes
 from tastemaker.taste.embed_image import ImageEmbedder, load_image
+from tastemaker.taste.embed_text import TextEmbedder
 from tastemaker.taste.evolve import choose_parents
 from tastemaker.taste.model import TasteModel
 
 
 def work_id(work: bytes) -> str:
     return "0x" + work.hex()
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return decode_text(path.read_bytes(), str(path))
+    except OSError as exc:
+        raise MediaError(f"cannot read {path}: {exc.strerror}") from exc
 
 
 class TasteCurator:
@@ -54,6 +65,7 @@ class TasteCurator:
         self.n_factors = n_factors
         self.rng = np.random.default_rng(seed)
         self.embedder = ImageEmbedder(FeatureCache(self.directory / "features"))
+        self.text_embedder = TextEmbedder(FeatureCache(self.directory / "features"))
         self.model: TasteModel | None = None
         self._winners: list[Candidate] = []
         self._history_works: dict[bytes, Candidate] = {}
@@ -61,12 +73,19 @@ class TasteCurator:
     # ----------------------------------------------------------------- features
 
     def features(self, works: Sequence[Candidate]) -> np.ndarray:
-        """Image aesthetics (cached by content hash) beside the engine's genome features."""
+        """The work's embedding, chosen by its media type (image aesthetics, or MiniLM
+        for texts; both cached by content), beside the engine's genome features."""
+        texts = [k for k, c in enumerate(works) if is_text(c.media_type)]
+        if texts and len(texts) < len(works):
+            raise UsageError("the taste model cannot learn from images and texts at once")
+        if texts:
+            content = self.text_embedder.embed([_read_text(c.path) for c in works])
+        else:
+            content = [self.embedder.embed_one(work_id(c.work), load_image(c.path)) for c in works]
         rows = []
-        for c in works:
-            image_part = self.embedder.embed_one(work_id(c.work), load_image(c.path))
+        for c, content_part in zip(works, content, strict=True):
             genome_part = get_engine(c.genome.engine).genome_features(c.genome)
-            rows.append(np.concatenate([image_part, genome_part]))
+            rows.append(np.concatenate([content_part, genome_part]))
         return np.vstack(rows)
 
     def _items(self, works: Sequence[Candidate]) -> Items:

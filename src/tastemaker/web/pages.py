@@ -15,6 +15,7 @@ from tastemaker.rounds.service import claim_data, claimed_amount
 from tastemaker.store.tables import Auction, Work
 from tastemaker.web import onchain, queries
 from tastemaker.web.deps import Ctx, Db, MaybeMember
+from tastemaker.web.display import Display
 from tastemaker.web.taste import FEATURES, svg_plot, taste_series
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -88,6 +89,7 @@ def round_page(request: Request, ctx: Ctx, session: Db, member: MaybeMember) -> 
         board=board[:20],
         final=final,
         winners=queries.past_winners(session, 0, 12),
+        display=Display(session, ctx.rounds.media),
     )
 
 
@@ -105,7 +107,8 @@ def auction_page(request: Request, ctx: Ctx, session: Db, member: MaybeMember) -
             live = entry
         else:
             settled.append(entry)
-    return render(request, "auction.html", ctx, member, live=live, settled=settled)
+    display = Display(session, ctx.rounds.media)
+    return render(request, "auction.html", ctx, member, live=live, settled=settled, display=display)
 
 
 @router.get("/rewards", response_class=HTMLResponse)
@@ -150,4 +153,5 @@ def gallery_page(request: Request, ctx: Ctx, session: Db, member: MaybeMember) -
     for winner in winners:
         work = session.get(Work, bytes.fromhex(winner["content_hash"][2:]))
         winner["lineage"] = queries.lineage(session, work) if work else []
-    return render(request, "gallery.html", ctx, member, winners=winners)
+    display = Display(session, ctx.rounds.media)
+    return render(request, "gallery.html", ctx, member, winners=winners, display=display)

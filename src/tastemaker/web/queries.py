@@ -85,9 +85,11 @@ def work_json(work: Work) -> dict[str, Any]:
         "content_hash": hex32(work.content_hash),
         "cid": work.cid,
         "genome_id": work.genome_id,
+        "media_type": work.media_type,
         "size": work.size,
         "round_created": work.round_created,
         "image_url": f"/api/works/{hex32(work.content_hash)}/image",
+        "media_url": f"/api/works/{hex32(work.content_hash)}/media",
     }
 
 

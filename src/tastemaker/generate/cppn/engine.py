@@ -13,6 +13,7 @@ from tastemaker.generate.cppn.palette import LUT_SIZE, hex_to_srgb, palette_lut,
 from tastemaker.generate.cppn.screen import passes_screen
 from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE
 from tastemaker.generate.genome import Genome
+from tastemaker.generate.image import ImageEngine
 
 SHADE_LEVELS = 48
 
@@ -106,7 +107,7 @@ def colourise(tone: np.ndarray, shade: np.ndarray, palette: dict) -> np.ndarray:
     return np.take(table, index, axis=0)
 
 
-class CPPNEngine:
+class CPPNEngine(ImageEngine):
     """Compositional pattern-producing networks coloured through harmonious palettes.
 
     The network maps each pixel's (x, y, r, b) to two planes: ``tone`` picks a

@@ -25,6 +25,7 @@ from tastemaker.generate.flame.palette import palette_table
 from tastemaker.generate.flame.screen import passes_screen
 from tastemaker.generate.flame.variations import CODES, VARIATIONS
 from tastemaker.generate.genome import Genome
+from tastemaker.generate.image import ImageEngine
 
 SAMPLES_PER_PIXEL = 4  # chaos-game points per output pixel
 MIN_SAMPLES = 20_000
@@ -149,7 +150,7 @@ def hist_view(c: Compiled, hist: np.ndarray) -> np.ndarray:
     )
 
 
-class FlameEngine:
+class FlameEngine(ImageEngine):
     """Fractal flames: iterated function systems with nonlinear variations."""
 
     name = "flame"

@@ -1,4 +1,4 @@
-"""Works: metadata, lineage, the image, and the print-size render."""
+"""Works: metadata, lineage, the media (image or text), and the print-size render."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from sqlalchemy import func, select
 
+from tastemaker.core.media import IMAGE_PNG, is_text
 from tastemaker.generate.genome import Genome
 from tastemaker.store.tables import GenomeRow, Work
 from tastemaker.web import queries
@@ -17,6 +18,12 @@ from tastemaker.web.problems import Problem
 
 router = APIRouter(prefix="/works", tags=["works"])
 IMAGE = {200: {"content": {"image/png": {}}, "description": "A PNG image."}}
+MEDIA = {
+    200: {
+        "content": {t: {} for t in ("image/png", "text/plain", "text/markdown")},
+        "description": "The work's bytes, as its media type.",
+    }
+}
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
@@ -51,15 +58,29 @@ def get_work(session: Db, content_hash: HashPath) -> dict[str, Any]:
 @router.get("/{content_hash}/image", summary="The work's image", responses=IMAGE)
 def image(ctx: Ctx, session: Db, content_hash: HashPath) -> FileResponse:
     work = _work(session, content_hash)
-    path = ctx.rounds.media.path_for(work.cid)
+    if work.media_type != IMAGE_PNG:
+        raise Problem(404, "not_an_image", f"{content_hash} is {work.media_type}: see its /media")
+    return _media_file(ctx, work, content_hash)
+
+
+@router.get("/{content_hash}/media", summary="The work's bytes (image or text)", responses=MEDIA)
+def media(ctx: Ctx, session: Db, content_hash: HashPath) -> FileResponse:
+    return _media_file(ctx, _work(session, content_hash), content_hash)
+
+
+def _media_file(ctx: Ctx, work: Work, content_hash: str) -> FileResponse:
+    path = ctx.rounds.media.media_path(work.cid, work.media_type)
     if not path.exists():
-        raise Problem(404, "media_missing", f"the image of {content_hash} is not in this store")
-    return FileResponse(path, media_type="image/png", headers=IMMUTABLE)
+        raise Problem(404, "media_missing", f"the media of {content_hash} is not in this store")
+    kind = work.media_type + ("; charset=utf-8" if is_text(work.media_type) else "")
+    return FileResponse(path, media_type=kind, headers=IMMUTABLE)
 
 
 @router.get("/{content_hash}/print", summary="A print-size render (cached)", responses=IMAGE)
 def print_render(ctx: Ctx, session: Db, content_hash: HashPath) -> FileResponse:
     work = _work(session, content_hash)
+    if work.media_type != IMAGE_PNG:
+        raise Problem(404, "not_an_image", f"{content_hash} is {work.media_type}: no print")
     row = session.get(GenomeRow, work.genome_id)
     if row is None:
         raise Problem(404, "unknown_genome", f"the genome of {content_hash} is not stored")

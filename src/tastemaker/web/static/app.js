@@ -116,18 +116,30 @@ function showNext(data) {
   if (Number(amount.value) > remaining && remaining > 0) amount.value = remaining;
   voting.work = data.work;
   const image = $("work");
-  if (data.work) {
+  const text = $("work-text");
+  const isText = Boolean(data.work && (data.work.media_type || "").startsWith("text/"));
+  image.hidden = !data.work || isText;
+  text.hidden = !isText;
+  $("done").hidden = Boolean(data.work);
+  if (data.work && isText) {
+    // Set as text, never as markup: textContent escapes whatever the work says.
+    text.textContent = "…";
+    text.dataset.work = data.work.content_hash;
+    showText(text, data.work);
+  } else if (data.work) {
     image.src = data.work.image_url;
     image.dataset.work = data.work.content_hash;
-    image.hidden = false;
-    $("done").hidden = true;
-  } else {
-    image.hidden = true;
-    $("done").hidden = false;
   }
   $("your-vote").textContent = data.your_vote
     ? `Your vote on this work: ${data.your_vote.direction > 0 ? "up" : "down"} ${tokens(data.your_vote.amount)} VP`
     : "";
+}
+
+async function showText(element, work) {
+  const response = await fetch(work.media_url);
+  if (element.dataset.work !== work.content_hash) return; // the member moved on
+  element.textContent = response.ok ? await response.text() : "(this text could not be loaded)";
+  element.dataset.mediaType = work.media_type;
 }
 
 async function loadNext() {
