@@ -127,8 +127,12 @@ def propose(engine: Engine, rng: np.random.Generator, parents: Sequence[Genome])
 
 
 def render_screened(engine: Engine, genome: Genome, size: int) -> bytes | None:
-    """PNG bytes of the genome at ``size``, or None if the quality screen rejects it."""
-    if size > 2 * PRESCREEN_SIZE and not engine.screen(engine.render(genome, PRESCREEN_SIZE)):
+    """PNG bytes of the genome at ``size``, or None if the quality screen rejects it.
+
+    An engine whose thumbnails say nothing about its full images (diffusion) sets
+    ``prescreen = False``."""
+    prescreen = getattr(engine, "prescreen", True) and size > 2 * PRESCREEN_SIZE
+    if prescreen and not engine.screen(engine.render(genome, PRESCREEN_SIZE)):
         return None
     image = engine.render(genome, size)
     return encode_png(image) if engine.screen(image) else None
@@ -223,8 +227,10 @@ def generate_works(
         engine.validate(parent)
     ensure_writable(out)
     workers = workers or os.cpu_count() or 1
-    if count < 32:
-        workers = 1  # starting processes costs more than it saves
+    if count < 32 or not getattr(engine, "processes", True):
+        # Starting processes costs more than it saves; an engine holding a model
+        # (``processes = False``) loads it once and uses every core itself.
+        workers = 1
     store = MediaStore(out)
     job = _Job(engine_name, seed, tuple(parents), size, out)
     records: list[WorkRecord] = []

@@ -14,9 +14,10 @@ ENTRY_POINT_GROUP = "tastemaker.engines"
 
 def _builtin() -> dict[str, type]:
     from tastemaker.generate.cppn import CPPNEngine
+    from tastemaker.generate.diffusion import DiffusionEngine  # imports no torch
     from tastemaker.generate.flame import FlameEngine
 
-    return {"cppn": CPPNEngine, "flame": FlameEngine}
+    return {"cppn": CPPNEngine, "diffusion": DiffusionEngine, "flame": FlameEngine}
 
 
 def available_engines() -> list[str]:
