@@ -68,6 +68,8 @@ def choose_dtype(setting: str, device: str) -> str:
 
 def check_layout(weights: Path) -> dict[str, Any]:
     """The parsed ``model_index.json``; UsageError if the directory is not a pipeline."""
+    if not weights.is_dir():
+        raise UsageError(f"diffusion weights {weights} does not exist or is not a directory")
     index = weights / "model_index.json"
     try:
         value = json.loads(index.read_text())
