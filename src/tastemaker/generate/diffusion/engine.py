@@ -23,6 +23,7 @@ from tastemaker.generate.diffusion.pipeline import Pipeline, check_layout, load_
 from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE
 from tastemaker.generate.genome import Genome
 from tastemaker.settings import Settings, get_settings
+from tastemaker.store.media import encode_png
 from tastemaker.weights import weights_hash
 
 WEIGHTS_SETTING = "TASTEMAKER_DIFFUSION_WEIGHTS"
@@ -166,6 +167,21 @@ class DiffusionEngine:
         d = genome.data
         pipe = self.pipeline()
         return pipe.render(self.prompt(genome), d["seed"], d["steps"], d["guidance"], size)
+
+    # The media protocol (branch ``media``: engines return bytes + media type). Only
+    # called once that protocol's batch code is in; tastemaker.core.media comes with it.
+
+    def make(self, genome: Genome, size: int):  # type: ignore[no-untyped-def]  # -> Media
+        from tastemaker.core.media import IMAGE_PNG, Media
+
+        return Media(encode_png(self.render(genome, size)), IMAGE_PNG)
+
+    def make_screened(self, genome: Genome, size: int):  # type: ignore[no-untyped-def]
+        """``make``, or None for a flat image; no thumbnail prescreen (see ``prescreen``)."""
+        from tastemaker.core.media import IMAGE_PNG, Media
+
+        image = self.render(genome, size)
+        return Media(encode_png(image), IMAGE_PNG) if self.screen(image) else None
 
     def screen(self, image: np.ndarray) -> bool:
         """False for flat images: what a safety checker's black frame or an fp16
