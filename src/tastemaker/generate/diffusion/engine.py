@@ -119,9 +119,9 @@ class DiffusionEngine:
             from tastemaker.generate.diffusion.pipeline import choose_device, choose_dtype
 
             s = self.settings
+            self.weights()  # a missing setting or directory fails here, before torch loads
             device = choose_device(s.diffusion_device)
             dtype = choose_dtype(s.diffusion_dtype, device)
-            self.weights()  # a missing setting or directory fails here, before torch loads
             self._pipeline = load_pipeline(self.weights_dir(), device, dtype, s.diffusion_threads)
         return self._pipeline
 
