@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make test` also installs the diffusion extra (diffusers), so its engine's tests run.
+TEST_STAMP := $(VENV)/.installed-test
 # The embedded chain's node (anvil, from npm), pinned in tastemaker/chain/node.py.
 ANVIL_STAMP := $(VENV)/node/.installed
 
@@ -19,6 +21,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,text]'
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,text,diffusion]'
+	touch $(TEST_STAMP)
 
 $(ANVIL_STAMP): $(STAMP)
 	$(BIN)/python -m tastemaker.chain.node install $(VENV)/node
@@ -37,7 +43,7 @@ demo: $(STAMP) $(ANVIL_STAMP)
 	TASTEMAKER_HOME=$(DEMO_HOME) $(BIN)/tastemaker demo --weeks 4 --members 50
 
 ## test: set up and run lint plus the whole test suite
-test: $(STAMP) $(ANVIL_STAMP)
+test: $(TEST_STAMP) $(ANVIL_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n 2
 

@@ -18,6 +18,29 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; unset means SQLite at <home>/tastemaker.db."
     )
     curator: str = Field(default="random", description="Curation policy: taste or random.")
+    # The diffusion engine (the 'diffusion' extra): local weights only, never downloaded.
+    diffusion_weights: Path | None = Field(
+        default=None, description="A diffusers pipeline directory (save_pretrained layout)."
+    )
+    diffusion_device: str = Field(
+        default="auto", description="torch device: auto (cuda when present, else cpu), cpu, cuda:N."
+    )
+    diffusion_dtype: str = Field(
+        default="auto", description="auto (float16 on cuda, float32 on cpu), float16, bfloat16."
+    )
+    diffusion_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads for torch (default: torch's choice)."
+    )
+    diffusion_steps: tuple[int, int] = Field(
+        default=(20, 30), description="Denoising steps new genomes draw from: JSON [lo, hi]."
+    )
+    diffusion_guidance: tuple[float, float] = Field(
+        default=(5.0, 9.0), description="Guidance scales new genomes draw from: JSON [lo, hi]."
+    )
+    # Image embeddings for the taste model from local CLIP weights (else image aesthetics).
+    clip_weights: Path | None = Field(
+        default=None, description="A transformers CLIP (or CLIP vision) model directory."
+    )
 
     @cached_property
     def media_dir(self) -> Path:

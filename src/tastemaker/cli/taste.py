@@ -17,7 +17,7 @@ from tastemaker.errors import MediaError, UsageError
 from tastemaker.settings import get_settings
 from tastemaker.store.media import cid_for_bytes
 from tastemaker.taste.cache import FeatureCache
-from tastemaker.taste.embed_image import ImageEmbedder
+from tastemaker.taste.embed_clip import image_embedder
 from tastemaker.taste.model import VALIDATED_SETTINGS, TasteModel
 from tastemaker.taste.tables import check_known_items, read_items, read_query, read_votes
 
@@ -43,7 +43,7 @@ def _progress() -> Progress:
 
 
 def _image_features(cache: FeatureCache, progress: Progress):
-    embedder = ImageEmbedder(cache)
+    embedder = image_embedder(cache)
 
     def embed(ids: list[str], paths: list[Path]) -> np.ndarray:
         task = progress.add_task("embedding images", total=len(paths))

@@ -222,8 +222,10 @@ def generate_works(
         count = min(count, capacity())
     ensure_writable(out)
     workers = workers or os.cpu_count() or 1
-    if count < 32:
-        workers = 1  # starting processes costs more than it saves
+    if count < 32 or not getattr(engine, "processes", True):
+        # Starting processes costs more than it saves; an engine holding a model
+        # (``processes = False``) loads it once and uses every core itself.
+        workers = 1
     store = MediaStore(out)
     job = _Job(engine_name, seed, tuple(parents), size, out)
     records: list[WorkRecord] = []

@@ -15,12 +15,14 @@ ENTRY_POINT_GROUP = "tastemaker.engines"
 
 def _builtin() -> dict[str, type]:
     from tastemaker.generate.cppn import CPPNEngine
+    from tastemaker.generate.diffusion import DiffusionEngine  # imports no torch
     from tastemaker.generate.flame import FlameEngine
     from tastemaker.generate.llm import LLMEngine
     from tastemaker.generate.submissions import SubmissionsEngine
 
     return {
         "cppn": CPPNEngine,
+        "diffusion": DiffusionEngine,
         "flame": FlameEngine,
         "llm": LLMEngine,
         "submissions": SubmissionsEngine,

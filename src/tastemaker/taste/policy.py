@@ -33,7 +33,8 @@ from tastemaker.rounds.curation import (
 from tastemaker.taste.cache import FeatureCache
 from tastemaker.taste.curate import CurationSettings, cull, curate
 from tastemaker.taste.data import Items, Votes
-from tastemaker.taste.embed_image import ImageEmbedder, load_image
+from tastemaker.taste.embed_clip import image_embedder
+from tastemaker.taste.embed_image import load_image
 from tastemaker.taste.embed_text import TextEmbedder
 from tastemaker.taste.evolve import choose_parents
 from tastemaker.taste.model import TasteModel
@@ -64,7 +65,8 @@ class TasteCurator:
         self.curation = curation or CurationSettings()
         self.n_factors = n_factors
         self.rng = np.random.default_rng(seed)
-        self.embedder = ImageEmbedder(FeatureCache(self.directory / "features"))
+        # CLIP when TASTEMAKER_CLIP_WEIGHTS is set, else the CPU aesthetics features.
+        self.embedder = image_embedder(FeatureCache(self.directory / "features"))
         self.text_embedder = TextEmbedder(FeatureCache(self.directory / "features"))
         self.model: TasteModel | None = None
         self._winners: list[Candidate] = []
