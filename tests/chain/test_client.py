@@ -118,6 +118,9 @@ def test_deploy_and_run_an_auction_over_json_rpc(rpc_settings, node):
         assert client.post_root(1, tree.root, tree.total) is None  # a retried post is a no-op
         account = dev_account(6).address
         index = tree.index_of(account)
+        with pytest.raises(TransactionReverted, match="root not yet claimable"):
+            client.claim(index, account, members[account], tree.proof(account))
+        assert client.await_claimable(1) is not None  # a dev chain: time moves on
         before = client.balance(account)
         client.claim(index, account, members[account], tree.proof(account))
         assert client.balance(account) == before + 2 * 10**15
@@ -145,6 +148,7 @@ def test_embedded_chain_state_survives_restart(tmp_path):
         token_id = client.mint_work(deployment.addresses["auction"], b"\x09" * 32, "ipfs://w")
         client.start_auction(token_id)
         client.bid(token_id, 5 * 10**17, sender=bidder)
+        client.send_eth(deployment.addresses["distributor"], tree.total)
         client.post_root(1, tree.root, tree.total)
         before = {
             "block": client.block_number(),

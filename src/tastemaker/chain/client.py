@@ -89,6 +89,8 @@ class AuctionState:
     settled: bool
     bidder: str | None
     amount: int
+    distributor_bps: int = 0
+    operator_bps: int = 0
 
     @property
     def exists(self) -> bool:
@@ -233,6 +235,12 @@ class ChainClient:
             raise DeploymentMissing(
                 f"no contracts deployed on chain {self.chain_id}: run `tastemaker chain deploy`"
             )
+        if "timelock" not in self._deployment.addresses:
+            raise DeploymentMissing(
+                f"the contracts recorded for chain {self.chain_id} predate roles and the "
+                "timelock: deploy the new set with `tastemaker chain deploy --force` "
+                "(docs/chain.md, 'Moving to the new contracts')"
+            )
         return self._deployment
 
     def has_deployment(self) -> bool:
@@ -351,13 +359,37 @@ class ChainClient:
     def min_stakes_between(
         self, addresses: Sequence[str], from_block: int, to_block: int
     ) -> dict[str, int]:
-        """``min_stake_between`` for many accounts, 512 per call."""
+        """``min_stake_between`` for many accounts, up to 512 per call.
+
+        A batch that fails (it would not fit the node's call gas cap, say) is split in
+        halves; an account whose own read still fails counts as zero stake, with a
+        warning, so no single account can stop a round's close.
+        """
         staking = self.contract("staking").functions
         result: dict[str, int] = {}
+
+        def read(chunk: list[str]) -> None:
+            try:
+                values = self._read(
+                    staking.min_stakes_between(
+                        [self._checksum(a) for a in chunk], from_block, to_block
+                    )
+                )
+            except NodeUnreachable:
+                raise
+            except ChainError as exc:
+                if len(chunk) == 1:
+                    log.warning("stake of %s unreadable, counted as 0: %s", chunk[0], exc)
+                    result[chunk[0]] = 0
+                    return
+                half = len(chunk) // 2
+                read(chunk[:half])
+                read(chunk[half:])
+                return
+            result.update(zip(chunk, values, strict=True))
+
         for start in range(0, len(addresses), STAKE_BATCH):
-            chunk = [self._checksum(a) for a in addresses[start : start + STAKE_BATCH]]
-            values = self._read(staking.min_stakes_between(chunk, from_block, to_block))
-            result.update(zip(addresses[start : start + STAKE_BATCH], values, strict=True))
+            read(list(addresses[start : start + STAKE_BATCH]))
         return result
 
     # ----------------------------------------------------------------- works
@@ -370,7 +402,10 @@ class ChainClient:
         existing = self.token_of_content(content_hash)
         if existing:
             return existing
-        fn = self.contract("works").functions.mint(self._checksum(to), content_hash, uri)
+        house = self.contract("auction")
+        if self._checksum(to) != house.address:
+            raise ChainError(f"works are minted into the auction house {house.address} only")
+        fn = house.functions.mint_work(content_hash, uri)
         result = self._transact(fn, None, label="mint")
         events = (
             self.contract("works")
@@ -405,7 +440,7 @@ class ChainClient:
 
     def auction(self, token_id: int) -> AuctionState:
         raw = self._read(self.contract("auction").functions.auction(token_id))
-        start, end, reserve, buffer, increment, settled, bidder, amount = raw
+        start, end, reserve, buffer, increment, settled, bidder, amount, dist, op = raw
         zero = bidder == "0x0000000000000000000000000000000000000000"
         return AuctionState(
             token_id,
@@ -417,6 +452,8 @@ class ChainClient:
             settled,
             None if zero else bidder,
             amount,
+            dist,
+            op,
         )
 
     def bid(self, token_id: int, amount: int, *, sender: LocalAccount | None = None) -> TxResult:
@@ -454,6 +491,46 @@ class ChainClient:
         fn = self.contract("distributor").functions.post_root(epoch, root, total)
         return self._transact(fn, None, label="post root")
 
+    def pending_root(self) -> tuple[int, bytes, int] | None:
+        """(epoch, root, claimable_at) of the root in its challenge window, if any."""
+        d = self.contract("distributor").functions
+        root = bytes(self._read(d.pending_root()))
+        if root == bytes(32):
+            return None
+        return self._read(d.epoch()), root, self._read(d.pending_claimable_at())
+
+    def claimable_root(self) -> bytes:
+        """The newest root claims are checked against now."""
+        return bytes(self._read(self.contract("distributor").functions.claimable_root()))
+
+    def await_claimable(self, epoch: int) -> int | None:
+        """After posting ``epoch``: on a development chain, move time past its challenge
+        window and activate it, so claims follow at once; elsewhere do nothing. Returns
+        when the root is (or became) claimable, None if it is not pending."""
+        pending = self.pending_root()
+        if pending is None or pending[0] != epoch:
+            return None
+        claimable_at = pending[2]
+        if not self.is_dev_chain:
+            return claimable_at
+        now = self.block_timestamp()
+        if now < claimable_at:
+            self.advance_time(claimable_at - now)
+        fn = self.contract("distributor").functions.activate_root()
+        self._transact(fn, None, label="activate root")
+        return claimable_at
+
+    def veto_root(self, epoch: int, *, sender: LocalAccount | None = None) -> TxResult:
+        """Guardian: reject the pending root of ``epoch`` during its challenge window."""
+        fn = self.contract("distributor").functions.veto_root(epoch)
+        return self._transact(fn, sender, label="veto root")
+
+    def send_eth(self, to: str, wei: int, *, sender: LocalAccount | None = None) -> TxResult:
+        """A plain ETH transfer (funding the distributor counts as received for voters)."""
+        account = sender or self.signer
+        tx = {"to": self._checksum(to), "value": wei}
+        return self._transact(_PlainTransfer(self.w3, tx), account, value=wei, label="send ETH")
+
     def claimed(self, index: int) -> int:
         """The cumulative amount already paid to leaf index ``index``."""
         return self._read(self.contract("distributor").functions.claimed(index))
@@ -466,12 +543,37 @@ class ChainClient:
         proof: Sequence[bytes],
         *,
         sender: LocalAccount | None = None,
+        recipient: str | None = None,
     ) -> TxResult:
-        """Claim ``account``'s rewards with its leaf ``(index, account, cumulative_amount)``."""
-        fn = self.contract("distributor").functions.claim(
-            index, self._checksum(account), cumulative_amount, list(proof)
-        )
+        """Claim ``account``'s rewards with its leaf ``(index, account, cumulative_amount)``;
+        with ``recipient`` (sent by the account itself) the ETH goes there instead."""
+        d = self.contract("distributor").functions
+        if recipient is None:
+            fn = d.claim(index, self._checksum(account), cumulative_amount, list(proof))
+        else:
+            fn = d.claim_to(
+                index,
+                self._checksum(account),
+                cumulative_amount,
+                list(proof),
+                self._checksum(recipient),
+            )
         return self._transact(fn, sender, label="claim")
+
+    # ----------------------------------------------------------------- roles
+
+    @staticmethod
+    def role_id(name: str) -> bytes:
+        """The bytes32 id of a role (``DEFAULT_ADMIN_ROLE`` is zero)."""
+        return bytes(32) if name == "DEFAULT_ADMIN_ROLE" else bytes(Web3.keccak(text=name))
+
+    def has_role(self, key: str, role: str, address: str) -> bool:
+        fn = self.contract(key).functions.hasRole(self.role_id(role), self._checksum(address))
+        return bool(self._read(fn))
+
+    def transact(self, fn: Any, *, sender: LocalAccount | None = None, label: str) -> TxResult:
+        """Send any prepared contract call (a ``ContractFunction``)."""
+        return self._transact(fn, sender, label=label)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -579,6 +681,19 @@ class ChainClient:
         if "revert" in message.lower():
             return TransactionReverted(f"{label} reverted: {message}")
         return ChainError(f"{label} failed: {message}")
+
+
+class _PlainTransfer:
+    """A plain value transfer with the two methods ``_transact`` calls on a contract call."""
+
+    def __init__(self, w3: Web3, tx: dict[str, Any]) -> None:
+        self.w3, self.tx = w3, tx
+
+    def estimate_gas(self, tx_base: dict[str, Any], block_identifier: str = "pending") -> int:
+        return int(self.w3.eth.estimate_gas({**tx_base, **self.tx}, block_identifier))
+
+    def build_transaction(self, tx: dict[str, Any]) -> dict[str, Any]:
+        return {**tx, **self.tx, "gasPrice": self.w3.eth.gas_price}
 
 
 def _reason(exc: ContractLogicError) -> str:

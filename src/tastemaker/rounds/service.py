@@ -490,7 +490,7 @@ def _voter_pool(chain: ChainClient, token_id: int, amount: int, since_block: int
     ):
         return int(log["args"]["to_distributor"])
     # No event found (a node that prunes logs): the contract's rule with its current share.
-    return share_of(amount, int(auction.functions.distributor_bps().call()))
+    return share_of(amount, chain.auction(token_id).distributor_bps)
 
 
 def settle_round(ctx: RoundContext, number: int) -> str:
@@ -564,6 +564,8 @@ def settle_round(ctx: RoundContext, number: int) -> str:
     ctx.checkpoint("rewards_computed")
 
     tx = ctx.chain.post_root(epoch_number, root, total)
+    # A dev chain's short challenge window is waited out, so claims can follow at once.
+    ctx.chain.await_claimable(epoch_number)
     ctx.checkpoint("root_posted")
     with ctx.db.unit_of_work() as session:
         epoch = session.get(RewardEpoch, epoch_number)
