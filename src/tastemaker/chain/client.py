@@ -12,6 +12,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -571,6 +572,113 @@ class ChainClient:
         fn = self.contract(key).functions.hasRole(self.role_id(role), self._checksum(address))
         return bool(self._read(fn))
 
+    def role_holders(self, key: str) -> dict[str, list[str]]:
+        """Who holds each role of contract ``key`` now, from its RoleGranted events."""
+        contract = self.contract(key)
+        names = {self.role_id(n): n for n in ROLE_NAMES}
+        seen: dict[str, set[str]] = {}
+        logs = self._call_node(
+            lambda: contract.events.RoleGranted().get_logs(from_block=self.deployment.block)
+        )
+        for entry in logs:
+            role = bytes(entry["args"]["role"])
+            seen.setdefault(names.get(role, "0x" + role.hex()), set()).add(entry["args"]["account"])
+        return {
+            name: sorted(a for a in accounts if self.has_role(key, name, a))
+            if name in ROLE_NAMES
+            else sorted(accounts)
+            for name, accounts in seen.items()
+        }
+
+    def timelock_delay(self) -> int:
+        return self._read(self.contract("timelock").functions.get_minimum_delay())
+
+    def operations(self) -> list[dict[str, Any]]:
+        """Calls scheduled on the timelock that are neither executed nor cancelled."""
+        timelock = self.contract("timelock")
+        since = self.deployment.block
+        salts = {
+            bytes(e["args"]["id"]): bytes(e["args"]["salt"])
+            for e in self._call_node(lambda: timelock.events.CallSalt().get_logs(from_block=since))
+        }
+        found = []
+        for entry in self._call_node(
+            lambda: timelock.events.CallScheduled().get_logs(from_block=since)
+        ):
+            op_id = bytes(entry["args"]["id"])
+            if not self._read(timelock.functions.is_operation_pending(op_id)):
+                continue
+            found.append(
+                {
+                    "id": op_id,
+                    "target": entry["args"]["target"],
+                    "amount": int(entry["args"]["amount"]),
+                    "payload": bytes(entry["args"]["payload"]),
+                    "predecessor": bytes(entry["args"]["predecessor"]),
+                    "salt": salts.get(op_id, bytes(32)),
+                    "ready_at": self._read(timelock.functions.get_timestamp(op_id)),
+                    "call": self.describe_call(entry["args"]["target"], entry["args"]["payload"]),
+                }
+            )
+        return found
+
+    def describe_call(self, target: str, payload: bytes) -> str:
+        """``key.function(args)`` for a call to one of the deployed contracts."""
+        for key, address in self.deployment.addresses.items():
+            if address.lower() == str(target).lower():
+                try:
+                    fn, args = self.contract(key).decode_function_input(bytes(payload))
+                except ValueError:
+                    break
+                shown = ", ".join(
+                    "0x" + v.hex() if isinstance(v, bytes) else str(v) for v in args.values()
+                )
+                return f"{key}.{fn.fn_name}({shown})"
+        return f"{target} 0x{bytes(payload).hex()}"
+
+    def propose(self, key: str, function: str, args: Sequence[str]) -> tuple[bytes, int]:
+        """Schedule ``key.function(*args)`` on the timelock with its minimum delay (the
+        signer must be a proposer); returns the operation id and when it is ready."""
+        contract = self.contract(key)
+        abi = [f for f in contract.abi if f.get("type") == "function" and f["name"] == function]
+        if not abi:
+            raise ChainError(f"{key} has no function {function!r}")
+        inputs = abi[0]["inputs"]
+        if len(inputs) != len(args):
+            names = ", ".join(f"{i['name']} ({i['type']})" for i in inputs)
+            raise ChainError(f"{key}.{function} takes {len(inputs)} arguments: {names}")
+        values = [_convert(a, i["type"], self) for a, i in zip(args, inputs, strict=True)]
+        payload = bytes.fromhex(
+            getattr(contract.functions, function)(*values)._encode_transaction_data()[2:]
+        )
+        salt = os.urandom(32)
+        timelock = self.contract("timelock").functions
+        delay = self.timelock_delay()
+        op_id = bytes(
+            self._read(timelock.hash_operation(contract.address, 0, payload, bytes(32), salt))
+        )
+        fn = timelock.schedule(contract.address, 0, payload, bytes(32), salt, delay)
+        self._transact(fn, None, label="propose")
+        return op_id, self._read(timelock.get_timestamp(op_id))
+
+    def execute(self, op_id: bytes) -> TxResult:
+        """Execute a ready timelock operation (the signer must be an executor)."""
+        for op in self.operations():
+            if op["id"] == op_id:
+                break
+        else:
+            raise ChainError(f"no pending timelock operation 0x{op_id.hex()}")
+        now = self.block_timestamp()
+        if now < op["ready_at"]:
+            raise ChainError(
+                f"operation 0x{op_id.hex()} is ready at chain time {op['ready_at']} "
+                f"(in {op['ready_at'] - now} s)"
+            )
+        fn = self.contract("timelock").functions.execute(
+            op["target"], op["amount"], op["payload"], op["predecessor"], op["salt"]
+        )
+        return self._transact(fn, None, label="execute")
+
     def transact(self, fn: Any, *, sender: LocalAccount | None = None, label: str) -> TxResult:
         """Send any prepared contract call (a ``ContractFunction``)."""
         return self._transact(fn, sender, label=label)
@@ -694,6 +802,38 @@ class _PlainTransfer:
 
     def build_transaction(self, tx: dict[str, Any]) -> dict[str, Any]:
         return {**tx, **self.tx, "gasPrice": self.w3.eth.gas_price}
+
+
+ROLE_NAMES = (
+    "DEFAULT_ADMIN_ROLE",
+    "OPERATOR_ROLE",
+    "GUARDIAN_ROLE",
+    "MINTER_ROLE",
+    "PROPOSER_ROLE",
+    "EXECUTOR_ROLE",
+    "CANCELLER_ROLE",
+)
+
+
+def _convert(text: str, abi_type: str, client: ChainClient) -> Any:
+    """A command-line argument as the ABI type wants it (roles by name for bytes32)."""
+    try:
+        if abi_type.startswith(("uint", "int")):
+            return int(text, 0)
+        if abi_type == "address":
+            key = client.deployment.addresses.get(text)
+            return Web3.to_checksum_address(key or text)
+        if abi_type == "bool":
+            return text.lower() in ("1", "true", "yes")
+        if abi_type == "bytes32":
+            if text in ROLE_NAMES:
+                return client.role_id(text)
+            return bytes.fromhex(text.removeprefix("0x")).rjust(32, b"\0")
+        if abi_type.startswith("string"):
+            return text
+    except ValueError:
+        raise ChainError(f"{text!r} is not a valid {abi_type}") from None
+    raise ChainError(f"arguments of type {abi_type} are not supported on the command line")
 
 
 def _reason(exc: ContractLogicError) -> str:
