@@ -6,7 +6,8 @@ embedded chain (anvil, Prague rules). Prints JSON.
 Claims are measured against an activated root (after its challenge window); a claim
 against a root whose window has passed but that nobody activated yet costs about 4,200
 gas more (two more cold reads). Every figure is the receipt's ``gasUsed``
-(21,000 base + calldata + execution), except the voting-power read, which is ``eth_estimateGas`` of the view call.
+(21,000 base + calldata + execution), except the voting-power read, which is
+``eth_estimateGas`` of the view call.
 Claims are made by the account itself (the usual case) on a tree of ``--leaves``
 random accounts with indexes 0..leaves-1. The claimers hold both indexes (2k, 2k+1)
 of ``--words`` random storage words of the distributor's packed claimed amounts and
