@@ -4,6 +4,7 @@ against proofs from core.merkle, claimed amounts packed two to a storage word.""
 import boa
 import pytest
 
+from tastemaker.chain.signed_claims import DOMAIN_NAME, DOMAIN_VERSION, sign_claim
 from tastemaker.core.merkle import RewardTree, assign_indexes
 
 from .support import WINDOW
@@ -293,3 +294,73 @@ def test_a_failed_transfer_keeps_the_amount_claimable(system, funded):
     with boa.env.prank(wallet.address):
         system.distributor.claim_to(0, wallet.address, 10**15, tree.proof(wallet.address), to)
     assert boa.env.get_balance(to) == 10**15
+
+
+def _signer_in_tree(system, members):
+    """A member with a real key (to sign EIP-712), in a posted root with the others."""
+    from eth_account import Account
+
+    key = Account.create()
+    tree = _post(system, 1, {key.address: 10**15, **{m: 10**15 for m in members}})
+    return key, tree
+
+
+def _domain(system):
+    _, name, version, chain_id, contract, _, _ = system.distributor.eip712Domain()
+    assert (name, version, contract) == (DOMAIN_NAME, DOMAIN_VERSION, system.distributor.address)
+    return chain_id
+
+
+def test_a_relayer_submits_a_claim_the_account_signed(system, members, funded):
+    key, tree = _signer_in_tree(system, members)
+    relayer, to = funded("relayer"), funded("cold", 0)
+    deadline = boa.env.evm.patch.timestamp + 3600
+    auth = sign_claim(key, _domain(system), system.distributor.address, to, 10**15, deadline)
+    args = (tree.index_of(key.address), key.address, 10**15, tree.proof(key.address), to, deadline)
+    with boa.env.prank(relayer):
+        system.distributor.claim_with_signature(*args, auth.signature)
+    assert (boa.env.get_balance(to), boa.env.get_balance(key.address)) == (10**15, 0)
+    redirected = [e for e in system.distributor.get_logs() if type(e).__name__ == "ClaimRedirected"]
+    assert (redirected[0].account, redirected[0].recipient) == (key.address, to)
+    # Replayed: the signed amount is paid, so the same signature pays nothing again.
+    with boa.env.prank(relayer), boa.reverts("distributor: nothing to claim"):
+        system.distributor.claim_with_signature(*args, auth.signature)
+    assert boa.env.get_balance(to) == 10**15
+
+
+def test_forged_altered_or_expired_signatures_are_refused(system, members, funded):
+    from eth_account import Account
+
+    key, tree = _signer_in_tree(system, members)
+    relayer, to, thief = funded("relayer"), funded("cold", 0), funded("thief", 0)
+    chain_id, distributor = _domain(system), system.distributor.address
+    deadline = boa.env.evm.patch.timestamp + 3600
+    index, proof = tree.index_of(key.address), tree.proof(key.address)
+    forged = sign_claim(Account.create(), chain_id, distributor, thief, 10**15, deadline)
+    honest = sign_claim(key, chain_id, distributor, to, 10**15, deadline)
+    other_chain = sign_claim(key, chain_id + 1, distributor, thief, 10**15, deadline)
+    refused = [
+        (thief, deadline, forged.signature),  # signed by another key
+        (thief, deadline, honest.signature),  # recipient changed after signing
+        (to, deadline + 1, honest.signature),  # deadline changed after signing
+        (thief, deadline, other_chain.signature),  # another chain's domain
+    ]
+    malformed = [honest.signature[:64] + bytes([honest.signature[64] ^ 1]), b"\x00" * 65]
+    with boa.env.prank(relayer):
+        for recipient, until, signature in refused:
+            with boa.reverts("distributor: bad signature"):
+                system.distributor.claim_with_signature(
+                    index, key.address, 10**15, proof, recipient, until, signature
+                )
+        for signature in malformed:
+            with boa.reverts("ecdsa: invalid signature"):
+                system.distributor.claim_with_signature(
+                    index, key.address, 10**15, proof, to, deadline, signature
+                )
+        boa.env.time_travel(seconds=3601)
+        with boa.reverts("distributor: signature expired"):
+            system.distributor.claim_with_signature(
+                index, key.address, 10**15, proof, to, deadline, honest.signature
+            )
+    assert system.distributor.claimed(index) == 0
+    assert boa.env.get_balance(thief) == 0

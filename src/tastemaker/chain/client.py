@@ -39,6 +39,7 @@ from tastemaker.chain.errors import (
 )
 from tastemaker.chain.node import EmbeddedNode
 from tastemaker.chain.settings import ChainSettings
+from tastemaker.chain.signed_claims import ClaimAuthorization
 
 log = logging.getLogger(__name__)
 
@@ -560,6 +561,28 @@ class ChainClient:
                 self._checksum(recipient),
             )
         return self._transact(fn, sender, label="claim")
+
+    def claim_signed(
+        self,
+        index: int,
+        proof: Sequence[bytes],
+        authorization: ClaimAuthorization,
+        *,
+        sender: LocalAccount | None = None,
+    ) -> TxResult:
+        """Submit a claim the leaf's account signed (EIP-712) for a recipient; ``sender``
+        (a relayer, by default this client's signer) pays the gas."""
+        a = authorization
+        fn = self.contract("distributor").functions.claim_with_signature(
+            index,
+            self._checksum(a.account),
+            a.cumulative_amount,
+            list(proof),
+            self._checksum(a.recipient),
+            a.deadline,
+            a.signature,
+        )
+        return self._transact(fn, sender, label="signed claim")
 
     # ----------------------------------------------------------------- roles
 

@@ -25,8 +25,11 @@
 """
 
 from snekmate.auth import access_control
+from snekmate.utils import eip712_domain_separator
+from snekmate.utils import signature_checker
 
 initializes: access_control
+initializes: eip712_domain_separator
 
 exports: (
     access_control.DEFAULT_ADMIN_ROLE,
@@ -36,6 +39,7 @@ exports: (
     access_control.revokeRole,
     access_control.renounceRole,
     access_control.supportsInterface,
+    eip712_domain_separator.eip712Domain,
 )
 
 OPERATOR_ROLE: public(constant(bytes32)) = keccak256("OPERATOR_ROLE")
@@ -75,6 +79,13 @@ event Funded:
 event ChallengeWindowChanged:
     challenge_window: uint256
 
+# EIP-712 message an account signs so that a relayer may submit its claim, paid to
+# `recipient`. The signature covers the cumulative amount, so once it is paid the
+# same signature can never pay again ("nothing to claim"); `deadline` bounds its life.
+CLAIM_TYPEHASH: public(constant(bytes32)) = keccak256(
+    "ClaimTo(address account,address recipient,uint256 cumulativeAmount,uint256 deadline)"
+)
+
 MAX_PROOF: constant(uint256) = 32
 # The largest cumulative amount a leaf may hold: amounts paid are stored as uint128.
 MAX_AMOUNT: constant(uint256) = 2**128 - 1
@@ -113,6 +124,7 @@ def __init__(operator_: address, guardian_: address, admin_: address, challenge_
     @param challenge_window_ Seconds between posting a root and its first claim.
     """
     access_control.__init__()
+    eip712_domain_separator.__init__("Tastemaker RewardDistributor", "1")
     access_control._grant_role(OPERATOR_ROLE, operator_)
     access_control._grant_role(GUARDIAN_ROLE, guardian_)
     if admin_ != msg.sender:
@@ -240,6 +252,39 @@ def claim_to(
     """
     assert msg.sender == account, "distributor: only the account may redirect"
     assert recipient != empty(address), "distributor: zero recipient"
+    self._claim(index, account, cumulative_amount, proof, recipient)
+    log ClaimRedirected(account=account, recipient=recipient)
+
+
+@external
+def claim_with_signature(
+    index: uint256,
+    account: address,
+    cumulative_amount: uint256,
+    proof: DynArray[bytes32, MAX_PROOF],
+    recipient: address,
+    deadline: uint256,
+    signature: Bytes[65],
+):
+    """
+    @notice Like `claim_to`, sent by anyone (a relayer paying the gas): the leaf's
+            account signed the EIP-712 message ClaimTo(account, recipient,
+            cumulativeAmount, deadline) for this distributor's domain. A contract
+            wallet signs through EIP-1271.
+    @param index The account's leaf index.
+    @param account The account in the leaf, the signer.
+    @param cumulative_amount The account's lifetime total in the claimable root.
+    @param proof Sibling hashes from the leaf to the root.
+    @param recipient Receiver of the ETH, as signed.
+    @param deadline Last timestamp at which the signature is accepted.
+    @param signature The 65-byte signature (r, s, v) by `account`.
+    """
+    assert block.timestamp <= deadline, "distributor: signature expired"
+    assert recipient != empty(address), "distributor: zero recipient"
+    digest: bytes32 = eip712_domain_separator._hash_typed_data_v4(
+        keccak256(abi_encode(CLAIM_TYPEHASH, account, recipient, cumulative_amount, deadline))
+    )
+    assert signature_checker._is_valid_signature_now(account, digest, signature), "distributor: bad signature"
     self._claim(index, account, cumulative_amount, proof, recipient)
     log ClaimRedirected(account=account, recipient=recipient)
 
