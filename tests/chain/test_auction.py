@@ -10,7 +10,9 @@ from .support import (
     OPERATOR_BPS,
     RESERVE,
     deployer,
+    mint_to_auction_house,
     start_auction,
+    through_timelock,
 )
 
 
@@ -88,14 +90,12 @@ def test_unsold_work_goes_to_the_treasury(system, auctioned):
 
 def test_only_the_operator_starts_auctions_of_held_works(system, funded):
     stranger = funded("stranger")
-    with boa.env.prank(system.operator):
-        held = system.works.mint(system.auction.address, b"\x02" * 32, "ipfs://a")
-        elsewhere = system.works.mint(system.treasury, b"\x03" * 32, "ipfs://b")
-    with boa.env.prank(stranger), boa.reverts("auction: caller is not the operator"):
+    held = mint_to_auction_house(system, b"\x02" * 32, "ipfs://a")
+    with boa.env.prank(stranger), boa.reverts("access_control: account is missing role"):
         system.auction.create_auction(held)
     with boa.env.prank(system.operator):
-        with boa.reverts("auction: work not held by auction house"):
-            system.auction.create_auction(elsewhere)
+        with boa.reverts("erc721: invalid token ID"):
+            system.auction.create_auction(held + 1)
         system.auction.create_auction(held)
         with boa.reverts("auction: already created"):
             system.auction.create_auction(held)
@@ -132,8 +132,7 @@ def test_hostile_treasury_cannot_block_settlement(funded):
 
         s = deploy_system()
         griefer = deployer("GriefingBidder").deploy(s.auction.address, 1)
-        with boa.env.prank(s.operator):
-            s.auction.set_roles(s.operator, griefer.address)
+        through_timelock(s, s.auction, "set_payees", s.operator, griefer.address)
         token_id = start_auction(s)
         _bid(s, funded("alice"), token_id, 10**18)
         boa.env.time_travel(seconds=DURATION)
@@ -142,8 +141,33 @@ def test_hostile_treasury_cannot_block_settlement(funded):
         assert s.auction.pending_withdrawals(griefer.address) == treasury_share
 
 
-def test_owner_only_settings_are_bounded(system, funded):
-    with boa.env.prank(funded("stranger")), boa.reverts():
+def test_admin_only_settings_are_bounded(system, funded):
+    with boa.env.prank(funded("stranger")), boa.reverts("access_control: account is missing role"):
         system.auction.set_shares(1, 1)
-    with boa.env.prank(system.operator), boa.reverts("auction: shares exceed 100%"):
+    with boa.env.prank(system.timelock.address), boa.reverts("auction: shares exceed 100%"):
         system.auction.set_shares(9_000, 1_001)
+
+
+def test_an_auction_keeps_the_split_and_reserve_it_was_created_with(system, auctioned, funded):
+    # As if a timelocked change were executed while the auction runs.
+    with boa.env.prank(system.timelock.address):
+        system.auction.set_shares(0, 9_000)
+        system.auction.set_params(10**20, DURATION, BUFFER, 500)
+    state = system.auction.auction(auctioned)
+    assert (state.reserve_price, state.distributor_bps, state.operator_bps) == (
+        RESERVE,
+        DISTRIBUTOR_BPS,
+        OPERATOR_BPS,
+    )
+    _bid(system, funded("alice"), auctioned, 10**18)
+    boa.env.time_travel(seconds=DURATION)
+    before = boa.env.get_balance(system.distributor.address)
+    system.auction.settle(auctioned)
+    assert (
+        boa.env.get_balance(system.distributor.address) - before
+        == 10**18 * DISTRIBUTOR_BPS // 10_000
+    )
+    # The next auction uses the new parameters.
+    later = start_auction(system, b"\x09" * 32)
+    state = system.auction.auction(later)
+    assert (state.reserve_price, state.distributor_bps, state.operator_bps) == (10**20, 0, 9_000)

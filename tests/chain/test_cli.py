@@ -93,3 +93,28 @@ def test_missing_password_is_named(run, monkeypatch, tmp_path):
 
 def test_anvil_lookup_prefers_the_configured_path(tmp_path):
     assert find_anvil(ANVIL, tmp_path) == ANVIL
+
+
+def test_roles_propose_execute_and_veto_through_the_cli(run):
+    """status shows role holders, the delay and pending operations; a parameter changes
+    through propose/execute after the dev chain's delay; refusals are one line, exit 2."""
+    assert run("chain", "deploy")[0] == 0
+    code, out, _ = run("chain", "status")
+    assert code == 0
+    for word in ("OPERATOR_ROLE", "GUARDIAN_ROLE", "PROPOSER_ROLE", "MINTER_ROLE", "delay 5 s"):
+        assert word in out
+    code, out, _ = run("chain", "propose", "auction", "set_shares", "4000", "1000")
+    assert code == 0, out
+    op = out.split("scheduled ")[1].split(",")[0]
+    code, _, err = run("chain", "execute", op)
+    assert code == 2 and "is ready at chain time" in err and "Traceback" not in err
+    code, out, _ = run("chain", "status")
+    assert "auction.set_shares(4000, 1000)" in out
+    code, out, err = run("chain", "execute", op, "--wait")
+    assert code == 0, err
+    code, _, err = run("chain", "propose", "auction", "set_shares", "9000", "2000")
+    assert code == 0  # scheduling is not checked; executing the bad call is refused
+    code, _, err = run("chain", "propose", "auction", "set_shares", "1")
+    assert code == 2 and "takes 2 arguments" in err
+    code, _, err = run("chain", "veto-root")
+    assert code == 2 and "nothing to veto" in err and "Traceback" not in err

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from tastemaker.chain.errors import (
 )
 from tastemaker.chain.node import EmbeddedNode, _pid_alive, find_anvil
 from tastemaker.chain.settings import ChainSettings
+from tastemaker.chain.signed_claims import sign_claim
 from tastemaker.core.merkle import RewardTree, assign_indexes
 
 ANVIL = find_anvil(None, Path(os.environ.get("TASTEMAKER_HOME", ".tastemaker")) / "chain" / "node")
@@ -118,6 +120,9 @@ def test_deploy_and_run_an_auction_over_json_rpc(rpc_settings, node):
         assert client.post_root(1, tree.root, tree.total) is None  # a retried post is a no-op
         account = dev_account(6).address
         index = tree.index_of(account)
+        with pytest.raises(TransactionReverted, match="root not yet claimable"):
+            client.claim(index, account, members[account], tree.proof(account))
+        assert client.await_claimable(1) is not None  # a dev chain: time moves on
         before = client.balance(account)
         client.claim(index, account, members[account], tree.proof(account))
         assert client.balance(account) == before + 2 * 10**15
@@ -125,6 +130,28 @@ def test_deploy_and_run_an_auction_over_json_rpc(rpc_settings, node):
         assert client.claimed(index ^ 1) == 0  # the neighbour in the same word
         with pytest.raises(TransactionReverted, match="nothing to claim"):
             client.claim(index, account, members[account], tree.proof(account))
+
+        # A signed claim (EIP-712, eth-account) sent by a relayer pays the signed recipient.
+        signer, cold, relayer = dev_account(5), Account.create().address, dev_account(7)
+        auth = sign_claim(
+            signer, client.chain_id, distributor, cold, 10**15, client.block_timestamp() + 600
+        )
+        with pytest.raises(TransactionReverted, match="bad signature"):
+            forged = sign_claim(relayer, client.chain_id, distributor, cold, 10**15, auth.deadline)
+            client.claim_signed(
+                tree.index_of(signer.address),
+                tree.proof(signer.address),
+                replace(forged, account=signer.address),
+                sender=relayer,
+            )
+        client.claim_signed(
+            tree.index_of(signer.address), tree.proof(signer.address), auth, sender=relayer
+        )
+        assert client.balance(cold) == 10**15
+        with pytest.raises(TransactionReverted, match="nothing to claim"):  # replayed
+            client.claim_signed(
+                tree.index_of(signer.address), tree.proof(signer.address), auth, sender=relayer
+            )
 
 
 def test_embedded_chain_state_survives_restart(tmp_path):
@@ -145,6 +172,7 @@ def test_embedded_chain_state_survives_restart(tmp_path):
         token_id = client.mint_work(deployment.addresses["auction"], b"\x09" * 32, "ipfs://w")
         client.start_auction(token_id)
         client.bid(token_id, 5 * 10**17, sender=bidder)
+        client.send_eth(deployment.addresses["distributor"], tree.total)
         client.post_root(1, tree.root, tree.total)
         before = {
             "block": client.block_number(),

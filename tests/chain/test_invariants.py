@@ -11,7 +11,12 @@ Invariants after every step:
   even when the previous bidder is a contract that reverts or burns gas on refunds;
 - no double claim: each claim pays exactly the new cumulative amount minus what was
   already paid, and a repeated claim reverts; members share packed storage words
-  (indexes 2k and 2k+1) and no claim changes another index's amount.
+  (indexes 2k and 2k+1) and no claim changes another index's amount;
+- roles (issue 11): total paid <= total received by the distributor; no account is
+  paid beyond its leaf in the newest root past its window; no root is claimable
+  before its challenge window; the operator's roots beyond the funds, its attempts to
+  post over a pending root and its vetoes are refused; the guardian's veto in the
+  window removes the root for good.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from tastemaker.core.merkle import RewardTree, assign_indexes
 
-from .support import DISTRIBUTOR_BPS, DURATION, deploy_system, deployer
+from .support import DISTRIBUTOR_BPS, DURATION, WINDOW, deploy_system, deployer
 
 N_BIDDERS = 3
 N_MEMBERS = 4
@@ -52,6 +57,7 @@ class AuctionAndRewards(RuleBasedStateMachine):
             self.griefer_funder,
             *self.members,
             self.s.operator,
+            self.s.guardian,
             self.s.treasury,
             self.s.auction.address,
             self.s.distributor.address,
@@ -64,7 +70,10 @@ class AuctionAndRewards(RuleBasedStateMachine):
         self.funded_distributor = 0
         self.cumulative = dict.fromkeys(self.members, 0)
         self.claimed = dict.fromkeys(self.members, 0)
-        self.tree: RewardTree | None = None
+        self.tree: RewardTree | None = None  # the claimable tree
+        self.claimable_cumulative = dict.fromkeys(self.members, 0)
+        # (tree, cumulative, indexes, claimable_at) of a posted root in its window
+        self.pending: tuple | None = None
         self.indexes: dict[str, int] = {}
         self.epoch = 0
         self.content = 0
@@ -90,9 +99,7 @@ class AuctionAndRewards(RuleBasedStateMachine):
     def start_auction(self) -> None:
         self.content += 1
         with boa.env.prank(self.s.operator):
-            token_id = self.s.works.mint(
-                self.s.auction.address, self.content.to_bytes(32, "big"), "ipfs://w"
-            )
+            token_id = self.s.auction.mint_work(self.content.to_bytes(32, "big"), "ipfs://w")
             self.s.auction.create_auction(token_id)
         self.auctions.append(token_id)
 
@@ -125,9 +132,21 @@ class AuctionAndRewards(RuleBasedStateMachine):
             with boa.env.prank(address):
                 self.s.auction.bid(token_id, value=amount)
 
-    @rule(seconds=st.sampled_from([60, 600, 3600, DURATION // 2, DURATION]))
+    @rule(seconds=st.sampled_from([60, 600, 3600, WINDOW, DURATION // 2, DURATION]))
     def wait(self, seconds: int) -> None:
         boa.env.time_travel(seconds=seconds)
+        self._promote()
+
+    def _now(self) -> int:
+        return boa.env.evm.patch.timestamp
+
+    def _promote(self) -> None:
+        """A pending root past its window is the claimable one (the contract agrees)."""
+        if self.pending is not None and self._now() >= self.pending[3]:
+            self.tree, self.claimable_cumulative, _, _ = self.pending
+            self.pending = None
+        expected = self.tree.root if self.tree is not None else bytes(32)
+        assert self.s.distributor.claimable_root() == expected
 
     @precondition(lambda self: any(t not in self.settled for t in self.auctions))
     @rule(data=st.data())
@@ -169,26 +188,69 @@ class AuctionAndRewards(RuleBasedStateMachine):
         leaves = {m: v for m, v in new.items() if v > 0}
         if not leaves:
             return
-        self.epoch += 1
-        before = dict(self.indexes)
-        self.indexes = assign_indexes(self.indexes, leaves)
-        assert all(self.indexes[m] == i for m, i in before.items())
-        self.tree = RewardTree.build(leaves, self.indexes)
+        indexes = assign_indexes(self.indexes, leaves)
+        assert all(indexes[m] == i for m, i in self.indexes.items())
+        tree = RewardTree.build(leaves, indexes)
         with boa.env.prank(self.s.operator):
-            self.s.distributor.post_root(self.epoch, self.tree.root, self.tree.total)
+            if self.pending is not None:  # still in its window (else promoted)
+                with boa.reverts("distributor: root pending"):
+                    self.s.distributor.post_root(self.epoch + 1, tree.root, tree.total)
+                return
+            self.s.distributor.post_root(self.epoch + 1, tree.root, tree.total)
+        self.epoch += 1
+        self.indexes = indexes
+        self.pending = (tree, new, indexes, self._now() + WINDOW)
         self.cumulative = new
+
+    @rule(extra=st.integers(1, 10**18))
+    def operator_posts_beyond_the_funds(self, extra: int) -> None:
+        thief = self.members[0]
+        total = self.s.distributor.received() + extra
+        tree = RewardTree.build({thief: total}, {thief: 0})
+        with boa.env.prank(self.s.operator), boa.reverts("distributor: total exceeds funds"):
+            self.s.distributor.post_root(self.epoch + 1, tree.root, total)
+
+    @precondition(lambda self: self.pending is not None)
+    @rule(by_guardian=st.booleans())
+    def veto(self, by_guardian: bool) -> None:
+        who = self.s.guardian if by_guardian else self.s.operator
+        with boa.env.prank(who):
+            if not by_guardian:
+                with boa.reverts("access_control: account is missing role"):
+                    self.s.distributor.veto_root(self.epoch)
+                return
+            self.s.distributor.veto_root(self.epoch)
+        # The promised amounts go back to what the claimable root holds.
+        self.cumulative = dict(self.claimable_cumulative)
+        self.indexes = dict(self.tree.indexes) if self.tree is not None else {}
+        self.pending = None
+        self.epoch -= 1
+
+    @precondition(lambda self: self.pending is not None)
+    @rule(who=st.integers(0, N_MEMBERS - 1))
+    def claim_pending_too_early(self, who: int) -> None:
+        tree = self.pending[0]
+        member = self.members[who]
+        if member not in tree or tree.amount_of(member) <= self.claimed[member]:
+            return
+        if self.tree is not None and tree.root == self.tree.root:
+            return
+        with boa.reverts("distributor: root not yet claimable"):
+            self.s.distributor.claim(
+                tree.index_of(member), member, tree.amount_of(member), tree.proof(member)
+            )
 
     @precondition(lambda self: self.tree is not None)
     @rule(who=st.integers(0, N_MEMBERS - 1))
     def claim(self, who: int) -> None:
         member = self.members[who]
-        amount = self.cumulative[member]
+        amount = self.claimable_cumulative[member]
         if member not in self.tree:  # no leaf yet: the next free index proves nothing
-            with boa.reverts("distributor: invalid proof"):
-                self.s.distributor.claim(len(self.indexes), member, 1, [])
+            with boa.reverts():
+                self.s.distributor.claim(len(self.tree.indexes), member, 1, [])
             return
         proof = self.tree.proof(member)
-        index = self.indexes[member]
+        index = self.tree.index_of(member)
         if amount <= self.claimed[member]:
             with boa.reverts("distributor: nothing to claim"):
                 self.s.distributor.claim(index, member, amount, proof)
@@ -224,6 +286,21 @@ class AuctionAndRewards(RuleBasedStateMachine):
             else:
                 assert self.claimed[m] == 0
         assert self.s.distributor.claimed(N_MEMBERS) == 0  # no leaf, no cross-talk
+
+    @invariant()
+    def paid_at_most_received_and_leaves(self) -> None:
+        paid = sum(self.claimed.values())
+        assert paid <= self.s.distributor.received() == self.funded_distributor
+        for m in self.members:
+            assert self.claimed[m] <= self.claimable_cumulative[m]
+
+    @invariant()
+    def no_root_claimable_before_its_window(self) -> None:
+        if self.pending is not None:
+            assert self._now() < self.pending[3]
+            assert self.s.distributor.claimable_root() != self.pending[0].root or (
+                self.tree is not None and self.tree.root == self.pending[0].root
+            )
 
     @invariant()
     def highest_bid_is_the_recorded_one(self) -> None:

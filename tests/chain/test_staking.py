@@ -2,6 +2,8 @@
 
 import boa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 @pytest.fixture
@@ -95,3 +97,73 @@ def test_batch_read_matches_single_reads(system, staker, funded):
     now = boa.env.evm.patch.block_number
     assert system.staking.min_stakes_between([staker, idle, staker], start, now) == [70, 0, 70]
     assert system.staking.min_stakes_between([], start, now) == []
+
+
+def _naive_min(history: list[tuple[int, int]], from_block: int, to_block: int) -> int:
+    """The stake at the end of every block in the window, minimised (history: the
+    end-of-block amount at each block where it changed)."""
+
+    def at(block: int) -> int:
+        amount = 0
+        for b, a in history:
+            if b <= block:
+                amount = a
+        return amount
+
+    return min(at(b) for b in range(from_block, to_block + 1))
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    changes=st.lists(st.tuples(st.integers(0, 2), st.integers(-60, 80)), min_size=1, max_size=40),
+    data=st.data(),
+)
+def test_min_over_any_window_matches_a_naive_scan(system, staker, changes, data):
+    """The O(log n) structure (parents and jump pointers) against a direct scan, over
+    random stake histories with several changes in some blocks."""
+    with boa.env.anchor():
+        start = boa.env.evm.patch.block_number
+        history: list[tuple[int, int]] = []
+        current = 0
+        for gap, delta in changes:
+            boa.env.time_travel(blocks=gap)
+            with boa.env.prank(staker):
+                if delta > 0:
+                    system.staking.stake(delta)
+                    current += delta
+                elif 0 < -delta <= current:
+                    system.staking.unstake(-delta)
+                    current += delta
+                else:
+                    continue
+            block = boa.env.evm.patch.block_number
+            if history and history[-1][0] == block:
+                history[-1] = (block, current)
+            else:
+                history.append((block, current))
+        boa.env.time_travel(blocks=1)
+        now = boa.env.evm.patch.block_number
+        for _ in range(6):
+            lo = data.draw(st.integers(start - 1, now))
+            hi = data.draw(st.integers(lo, now))
+            assert system.staking.min_stake_between(staker, lo, hi) == _naive_min(history, lo, hi)
+        assert system.staking.staked(staker) == current
+
+
+def test_thousands_of_checkpoints_cost_a_logarithmic_read(system, staker):
+    """4,097 one-wei stakes, one a block, inside a window (the halting attack of issue
+    11): the read still succeeds, and costs O(log n) storage reads."""
+    start = boa.env.evm.patch.block_number
+    _stake(system, staker, 10**18)
+    for _ in range(4097):
+        _stake(system, staker, 1)
+    now = boa.env.evm.patch.block_number
+    assert system.staking.num_checkpoints(staker) == 4098
+    assert system.staking.min_stake_between(staker, start, now) == 10**18
+    assert system.staking.min_stake_between(staker, start + 2000, now) == 10**18 + 2000
+    assert system.staking.min_stakes_between([staker] * 3, start + 1, now) == [10**18 + 1] * 3
+    gas = system.staking.min_stake_between(staker, start, now - 1000, gas=10**7)
+    used = system.staking._computation.get_gas_used()
+    assert gas == 10**18 and used < 150_000, used

@@ -11,6 +11,7 @@ from tastemaker.rounds.service import close_round, settle_round
 from tests.web.support import BIDDER, ETHER, send_as_wallet, siwe_sign_in, vote
 
 pytestmark = pytest.mark.slow
+DAY = 86_400
 
 
 def test_bid_settle_and_claim_through_the_api(site, client) -> None:
@@ -55,15 +56,35 @@ def test_bid_settle_and_claim_through_the_api(site, client) -> None:
     site.chain.advance_time(3700)
     late = client.post(f"/api/auctions/{token}/bid-tx", json={})
     assert late.status_code == 409 and late.json()["code"] == "auction_ended"
+    # Rehearse a public chain's day-long challenge window (changed through the timelock):
+    # the root is posted but the site says when it becomes claimable instead of failing.
+    op, ready_at = site.chain.propose("distributor", "set_challenge_window", [str(DAY)])
+    site.chain.advance_time(ready_at - site.chain.block_timestamp())
+    site.chain.execute(op)
     assert settle_round(site.ctx, site.round) == "settled"
 
     client.post("/api/auth/logout")
     siwe_sign_in(client, member)
+    waiting = client.get(f"/api/rewards/{member.address}").json()
+    assert waiting["claimable"] == "0" and waiting["proof"] == []
+    claimable_at = site.chain.pending_root()[2]
+    assert waiting["pending"]["claimable_at"] == claimable_at
+    assert int(waiting["pending"]["amount"]) > 0
+    early = client.post("/api/rewards/claim-tx")
+    assert early.status_code == 409 and early.json()["code"] == "not_yet_claimable"
+    assert waiting["pending"]["claimable_at_utc"] in early.json()["detail"]
+    page = client.get("/rewards").text
+    assert 'id="pending"' in page and waiting["pending"]["claimable_at_utc"] in page
+    site.chain.advance_time(DAY)  # the window passes with no veto
+
     rewards = client.get(f"/api/rewards/{member.address}").json()
+    assert rewards["pending"] is None and int(rewards["claimable"]) == int(
+        waiting["pending"]["amount"]
+    )
     claimable = int(rewards["claimable"])
     assert claimable > 0 and rewards["claimed"] == "0"
     assert verify(
-        site.chain.reward_root(),
+        site.chain.claimable_root(),
         rewards["index"],
         member.address,
         claimable,

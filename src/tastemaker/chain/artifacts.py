@@ -21,7 +21,7 @@ from typing import Any
 
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
 BUILD_DIR = Path(__file__).parent / "build"
-CONTRACT_NAMES = ("TasteToken", "Staking", "Works", "AuctionHouse", "RewardDistributor")
+CONTRACT_NAMES = ("Timelock", "TasteToken", "Staking", "Works", "AuctionHouse", "RewardDistributor")
 
 
 @dataclass(frozen=True)

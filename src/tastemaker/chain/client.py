@@ -12,6 +12,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from tastemaker.chain.errors import (
 )
 from tastemaker.chain.node import EmbeddedNode
 from tastemaker.chain.settings import ChainSettings
+from tastemaker.chain.signed_claims import ClaimAuthorization
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 GAS_MARGIN = 1.2
 STAKE_BATCH = 512  # Staking.MAX_BATCH
 RECEIPT_TIMEOUT_S = 120
+# The longest challenge window ``await_claimable`` skips on a dev chain.
+DEV_WAIT_MAX_S = 3600
 T = TypeVar("T")
 
 
@@ -89,6 +93,8 @@ class AuctionState:
     settled: bool
     bidder: str | None
     amount: int
+    distributor_bps: int = 0
+    operator_bps: int = 0
 
     @property
     def exists(self) -> bool:
@@ -233,6 +239,12 @@ class ChainClient:
             raise DeploymentMissing(
                 f"no contracts deployed on chain {self.chain_id}: run `tastemaker chain deploy`"
             )
+        if "timelock" not in self._deployment.addresses:
+            raise DeploymentMissing(
+                f"the contracts recorded for chain {self.chain_id} predate roles and the "
+                "timelock: deploy the new set with `tastemaker chain deploy --force` "
+                "(docs/chain.md, 'Moving to the new contracts')"
+            )
         return self._deployment
 
     def has_deployment(self) -> bool:
@@ -351,13 +363,37 @@ class ChainClient:
     def min_stakes_between(
         self, addresses: Sequence[str], from_block: int, to_block: int
     ) -> dict[str, int]:
-        """``min_stake_between`` for many accounts, 512 per call."""
+        """``min_stake_between`` for many accounts, up to 512 per call.
+
+        A batch that fails (it would not fit the node's call gas cap, say) is split in
+        halves; an account whose own read still fails counts as zero stake, with a
+        warning, so no single account can stop a round's close.
+        """
         staking = self.contract("staking").functions
         result: dict[str, int] = {}
+
+        def read(chunk: list[str]) -> None:
+            try:
+                values = self._read(
+                    staking.min_stakes_between(
+                        [self._checksum(a) for a in chunk], from_block, to_block
+                    )
+                )
+            except NodeUnreachable:
+                raise
+            except ChainError as exc:
+                if len(chunk) == 1:
+                    log.warning("stake of %s unreadable, counted as 0: %s", chunk[0], exc)
+                    result[chunk[0]] = 0
+                    return
+                half = len(chunk) // 2
+                read(chunk[:half])
+                read(chunk[half:])
+                return
+            result.update(zip(chunk, values, strict=True))
+
         for start in range(0, len(addresses), STAKE_BATCH):
-            chunk = [self._checksum(a) for a in addresses[start : start + STAKE_BATCH]]
-            values = self._read(staking.min_stakes_between(chunk, from_block, to_block))
-            result.update(zip(addresses[start : start + STAKE_BATCH], values, strict=True))
+            read(list(addresses[start : start + STAKE_BATCH]))
         return result
 
     # ----------------------------------------------------------------- works
@@ -370,7 +406,10 @@ class ChainClient:
         existing = self.token_of_content(content_hash)
         if existing:
             return existing
-        fn = self.contract("works").functions.mint(self._checksum(to), content_hash, uri)
+        house = self.contract("auction")
+        if self._checksum(to) != house.address:
+            raise ChainError(f"works are minted into the auction house {house.address} only")
+        fn = house.functions.mint_work(content_hash, uri)
         result = self._transact(fn, None, label="mint")
         events = (
             self.contract("works")
@@ -405,7 +444,7 @@ class ChainClient:
 
     def auction(self, token_id: int) -> AuctionState:
         raw = self._read(self.contract("auction").functions.auction(token_id))
-        start, end, reserve, buffer, increment, settled, bidder, amount = raw
+        start, end, reserve, buffer, increment, settled, bidder, amount, dist, op = raw
         zero = bidder == "0x0000000000000000000000000000000000000000"
         return AuctionState(
             token_id,
@@ -417,6 +456,8 @@ class ChainClient:
             settled,
             None if zero else bidder,
             amount,
+            dist,
+            op,
         )
 
     def bid(self, token_id: int, amount: int, *, sender: LocalAccount | None = None) -> TxResult:
@@ -454,6 +495,49 @@ class ChainClient:
         fn = self.contract("distributor").functions.post_root(epoch, root, total)
         return self._transact(fn, None, label="post root")
 
+    def pending_root(self) -> tuple[int, bytes, int] | None:
+        """(epoch, root, claimable_at) of the root in its challenge window, if any."""
+        d = self.contract("distributor").functions
+        root = bytes(self._read(d.pending_root()))
+        if root == bytes(32):
+            return None
+        return self._read(d.epoch()), root, self._read(d.pending_claimable_at())
+
+    def claimable_root(self) -> bytes:
+        """The newest root claims are checked against now."""
+        return bytes(self._read(self.contract("distributor").functions.claimable_root()))
+
+    def await_claimable(self, epoch: int) -> int | None:
+        """After posting ``epoch``: on a development chain whose challenge window is short
+        (at most ``DEV_WAIT_MAX_S``, as deployed by default), move time past it and
+        activate the root, so claims follow at once; elsewhere do nothing. Returns
+        when the root is (or became) claimable, None if it is not pending."""
+        pending = self.pending_root()
+        if pending is None or pending[0] != epoch:
+            return None
+        claimable_at = pending[2]
+        if not self.is_dev_chain:
+            return claimable_at
+        now = self.block_timestamp()
+        if claimable_at - now > DEV_WAIT_MAX_S:
+            return claimable_at  # a dev deployment rehearsing a real window keeps it
+        if now < claimable_at:
+            self.advance_time(claimable_at - now)
+        fn = self.contract("distributor").functions.activate_root()
+        self._transact(fn, None, label="activate root")
+        return claimable_at
+
+    def veto_root(self, epoch: int, *, sender: LocalAccount | None = None) -> TxResult:
+        """Guardian: reject the pending root of ``epoch`` during its challenge window."""
+        fn = self.contract("distributor").functions.veto_root(epoch)
+        return self._transact(fn, sender, label="veto root")
+
+    def send_eth(self, to: str, wei: int, *, sender: LocalAccount | None = None) -> TxResult:
+        """A plain ETH transfer (funding the distributor counts as received for voters)."""
+        account = sender or self.signer
+        tx = {"to": self._checksum(to), "value": wei}
+        return self._transact(_PlainTransfer(self.w3, tx), account, value=wei, label="send ETH")
+
     def claimed(self, index: int) -> int:
         """The cumulative amount already paid to leaf index ``index``."""
         return self._read(self.contract("distributor").functions.claimed(index))
@@ -466,12 +550,166 @@ class ChainClient:
         proof: Sequence[bytes],
         *,
         sender: LocalAccount | None = None,
+        recipient: str | None = None,
     ) -> TxResult:
-        """Claim ``account``'s rewards with its leaf ``(index, account, cumulative_amount)``."""
-        fn = self.contract("distributor").functions.claim(
-            index, self._checksum(account), cumulative_amount, list(proof)
-        )
+        """Claim ``account``'s rewards with its leaf ``(index, account, cumulative_amount)``;
+        with ``recipient`` (sent by the account itself) the ETH goes there instead."""
+        d = self.contract("distributor").functions
+        if recipient is None:
+            fn = d.claim(index, self._checksum(account), cumulative_amount, list(proof))
+        else:
+            fn = d.claim_to(
+                index,
+                self._checksum(account),
+                cumulative_amount,
+                list(proof),
+                self._checksum(recipient),
+            )
         return self._transact(fn, sender, label="claim")
+
+    def claim_signed(
+        self,
+        index: int,
+        proof: Sequence[bytes],
+        authorization: ClaimAuthorization,
+        *,
+        sender: LocalAccount | None = None,
+    ) -> TxResult:
+        """Submit a claim the leaf's account signed (EIP-712) for a recipient; ``sender``
+        (a relayer, by default this client's signer) pays the gas."""
+        a = authorization
+        fn = self.contract("distributor").functions.claim_with_signature(
+            index,
+            self._checksum(a.account),
+            a.cumulative_amount,
+            list(proof),
+            self._checksum(a.recipient),
+            a.deadline,
+            a.signature,
+        )
+        return self._transact(fn, sender, label="signed claim")
+
+    # ----------------------------------------------------------------- roles
+
+    @staticmethod
+    def role_id(name: str) -> bytes:
+        """The bytes32 id of a role (``DEFAULT_ADMIN_ROLE`` is zero)."""
+        return bytes(32) if name == "DEFAULT_ADMIN_ROLE" else bytes(Web3.keccak(text=name))
+
+    def has_role(self, key: str, role: str, address: str) -> bool:
+        fn = self.contract(key).functions.hasRole(self.role_id(role), self._checksum(address))
+        return bool(self._read(fn))
+
+    def role_holders(self, key: str) -> dict[str, list[str]]:
+        """Who holds each role of contract ``key`` now, from its RoleGranted events."""
+        contract = self.contract(key)
+        names = {self.role_id(n): n for n in ROLE_NAMES}
+        seen: dict[str, set[str]] = {}
+        logs = self._call_node(
+            lambda: contract.events.RoleGranted().get_logs(from_block=self.deployment.block)
+        )
+        for entry in logs:
+            role = bytes(entry["args"]["role"])
+            seen.setdefault(names.get(role, "0x" + role.hex()), set()).add(entry["args"]["account"])
+        return {
+            name: sorted(a for a in accounts if self.has_role(key, name, a))
+            if name in ROLE_NAMES
+            else sorted(accounts)
+            for name, accounts in seen.items()
+        }
+
+    def timelock_delay(self) -> int:
+        return self._read(self.contract("timelock").functions.get_minimum_delay())
+
+    def operations(self) -> list[dict[str, Any]]:
+        """Calls scheduled on the timelock that are neither executed nor cancelled."""
+        timelock = self.contract("timelock")
+        since = self.deployment.block
+        salts = {
+            bytes(e["args"]["id"]): bytes(e["args"]["salt"])
+            for e in self._call_node(lambda: timelock.events.CallSalt().get_logs(from_block=since))
+        }
+        found = []
+        for entry in self._call_node(
+            lambda: timelock.events.CallScheduled().get_logs(from_block=since)
+        ):
+            op_id = bytes(entry["args"]["id"])
+            if not self._read(timelock.functions.is_operation_pending(op_id)):
+                continue
+            found.append(
+                {
+                    "id": op_id,
+                    "target": entry["args"]["target"],
+                    "amount": int(entry["args"]["amount"]),
+                    "payload": bytes(entry["args"]["payload"]),
+                    "predecessor": bytes(entry["args"]["predecessor"]),
+                    "salt": salts.get(op_id, bytes(32)),
+                    "ready_at": self._read(timelock.functions.get_timestamp(op_id)),
+                    "call": self.describe_call(entry["args"]["target"], entry["args"]["payload"]),
+                }
+            )
+        return found
+
+    def describe_call(self, target: str, payload: bytes) -> str:
+        """``key.function(args)`` for a call to one of the deployed contracts."""
+        for key, address in self.deployment.addresses.items():
+            if address.lower() == str(target).lower():
+                try:
+                    fn, args = self.contract(key).decode_function_input(bytes(payload))
+                except ValueError:
+                    break
+                shown = ", ".join(
+                    "0x" + v.hex() if isinstance(v, bytes) else str(v) for v in args.values()
+                )
+                return f"{key}.{fn.fn_name}({shown})"
+        return f"{target} 0x{bytes(payload).hex()}"
+
+    def propose(self, key: str, function: str, args: Sequence[str]) -> tuple[bytes, int]:
+        """Schedule ``key.function(*args)`` on the timelock with its minimum delay (the
+        signer must be a proposer); returns the operation id and when it is ready."""
+        contract = self.contract(key)
+        abi = [f for f in contract.abi if f.get("type") == "function" and f["name"] == function]
+        if not abi:
+            raise ChainError(f"{key} has no function {function!r}")
+        inputs = abi[0]["inputs"]
+        if len(inputs) != len(args):
+            names = ", ".join(f"{i['name']} ({i['type']})" for i in inputs)
+            raise ChainError(f"{key}.{function} takes {len(inputs)} arguments: {names}")
+        values = [_convert(a, i["type"], self) for a, i in zip(args, inputs, strict=True)]
+        payload = bytes.fromhex(
+            getattr(contract.functions, function)(*values)._encode_transaction_data()[2:]
+        )
+        salt = os.urandom(32)
+        timelock = self.contract("timelock").functions
+        delay = self.timelock_delay()
+        op_id = bytes(
+            self._read(timelock.hash_operation(contract.address, 0, payload, bytes(32), salt))
+        )
+        fn = timelock.schedule(contract.address, 0, payload, bytes(32), salt, delay)
+        self._transact(fn, None, label="propose")
+        return op_id, self._read(timelock.get_timestamp(op_id))
+
+    def execute(self, op_id: bytes) -> TxResult:
+        """Execute a ready timelock operation (the signer must be an executor)."""
+        for op in self.operations():
+            if op["id"] == op_id:
+                break
+        else:
+            raise ChainError(f"no pending timelock operation 0x{op_id.hex()}")
+        now = self.block_timestamp()
+        if now < op["ready_at"]:
+            raise ChainError(
+                f"operation 0x{op_id.hex()} is ready at chain time {op['ready_at']} "
+                f"(in {op['ready_at'] - now} s)"
+            )
+        fn = self.contract("timelock").functions.execute(
+            op["target"], op["amount"], op["payload"], op["predecessor"], op["salt"]
+        )
+        return self._transact(fn, None, label="execute")
+
+    def transact(self, fn: Any, *, sender: LocalAccount | None = None, label: str) -> TxResult:
+        """Send any prepared contract call (a ``ContractFunction``)."""
+        return self._transact(fn, sender, label=label)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -579,6 +817,51 @@ class ChainClient:
         if "revert" in message.lower():
             return TransactionReverted(f"{label} reverted: {message}")
         return ChainError(f"{label} failed: {message}")
+
+
+class _PlainTransfer:
+    """A plain value transfer with the two methods ``_transact`` calls on a contract call."""
+
+    def __init__(self, w3: Web3, tx: dict[str, Any]) -> None:
+        self.w3, self.tx = w3, tx
+
+    def estimate_gas(self, tx_base: dict[str, Any], block_identifier: str = "pending") -> int:
+        return int(self.w3.eth.estimate_gas({**tx_base, **self.tx}, block_identifier))
+
+    def build_transaction(self, tx: dict[str, Any]) -> dict[str, Any]:
+        return {**tx, **self.tx, "gasPrice": self.w3.eth.gas_price}
+
+
+ROLE_NAMES = (
+    "DEFAULT_ADMIN_ROLE",
+    "OPERATOR_ROLE",
+    "GUARDIAN_ROLE",
+    "MINTER_ROLE",
+    "PROPOSER_ROLE",
+    "EXECUTOR_ROLE",
+    "CANCELLER_ROLE",
+)
+
+
+def _convert(text: str, abi_type: str, client: ChainClient) -> Any:
+    """A command-line argument as the ABI type wants it (roles by name for bytes32)."""
+    try:
+        if abi_type.startswith(("uint", "int")):
+            return int(text, 0)
+        if abi_type == "address":
+            key = client.deployment.addresses.get(text)
+            return Web3.to_checksum_address(key or text)
+        if abi_type == "bool":
+            return text.lower() in ("1", "true", "yes")
+        if abi_type == "bytes32":
+            if text in ROLE_NAMES:
+                return client.role_id(text)
+            return bytes.fromhex(text.removeprefix("0x")).rjust(32, b"\0")
+        if abi_type.startswith("string"):
+            return text
+    except ValueError:
+        raise ChainError(f"{text!r} is not a valid {abi_type}") from None
+    raise ChainError(f"arguments of type {abi_type} are not supported on the command line")
 
 
 def _reason(exc: ContractLogicError) -> str:

@@ -44,6 +44,19 @@ class ChainSettings(BaseSettings):
     distributor_bps: int = Field(default=4500, description="Voters' share, basis points.")
     operator_bps: int = Field(default=1000, description="Operator's share, basis points.")
     royalty_bps: int = Field(default=500, description="ERC-2981 royalty, basis points.")
+    proposer: str | None = Field(
+        default=None, description="Timelock proposer (a multisig); default: the deployer."
+    )
+    executor: str | None = Field(default=None, description="Timelock executor; default: proposer.")
+    guardian: str | None = Field(
+        default=None, description="May veto reward roots in their window; default: the deployer."
+    )
+    timelock_delay: int | None = Field(
+        default=None, description="Timelock delay, seconds; default 5 on a dev chain, 2 days."
+    )
+    challenge_window: int | None = Field(
+        default=None, description="Seconds before a root is claimable; default 5 dev, 24 h."
+    )
 
     @property
     def chain_dir(self) -> Path:

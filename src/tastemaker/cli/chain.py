@@ -71,6 +71,29 @@ def status() -> None:
         console.print(
             f"rewards   epoch {client.reward_epoch()}, root 0x{client.reward_root().hex()}"
         )
+        pending = client.pending_root()
+        if pending is not None:
+            epoch, root, at = pending
+            wait = max(at - client.block_timestamp(), 0)
+            console.print(
+                f"pending   root of epoch {epoch} 0x{root.hex()}, claimable at chain time "
+                f"{at} (in {wait} s; a guardian may veto it until then)"
+            )
+        console.print(
+            f"timelock  {deployment.addresses['timelock']}, delay {client.timelock_delay()} s"
+        )
+        roles = Table("contract", "role", "holders", box=None)
+        for key in ("timelock", "auction", "distributor", "works"):
+            for role, holders in client.role_holders(key).items():
+                roles.add_row(key, role, ", ".join(holders) or "-")
+        console.print(roles)
+        operations = client.operations()
+        if not operations:
+            console.print("timelock  no pending operations")
+        for op in operations:
+            console.print(
+                f"operation 0x{op['id'].hex()} {op['call']} ready at chain time {op['ready_at']}"
+            )
 
 
 @chain_app.command("install-node")
@@ -95,3 +118,75 @@ def stop() -> None:
     node = EmbeddedNode(settings.chain_dir, settings.anvil, settings.embedded_chain_id)
     stopped = node.stop_running()
     console.print("embedded chain stopped" if stopped else "no embedded chain running")
+
+
+@chain_app.command()
+def propose(
+    contract: str = typer.Argument(..., help="auction, distributor, works or timelock."),
+    function: str = typer.Argument(..., help="e.g. set_shares, set_params, grantRole."),
+    args: list[str] = typer.Argument(None, help="The function's arguments."),
+) -> None:
+    """Schedule a parameter or role change on the timelock (the key must be a proposer).
+
+    Example: `tastemaker chain propose auction set_shares 4000 1000`; roles by name:
+    `tastemaker chain propose distributor grantRole GUARDIAN_ROLE 0x...`.
+    """
+    from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.settings import ChainSettings
+
+    with ChainClient.connect(ChainSettings()) as client:
+        client.check_deployment()
+        op_id, ready_at = client.propose(contract, function, args or [])
+        console.print(f"scheduled 0x{op_id.hex()}, executable from chain time {ready_at}")
+        console.print(f"then run `tastemaker chain execute 0x{op_id.hex()}`")
+
+
+@chain_app.command()
+def execute(
+    operation: str = typer.Argument(..., help="The operation id printed by `chain propose`."),
+    wait: bool = typer.Option(False, "--wait", help="Wait until the operation is ready."),
+) -> None:
+    """Execute a ready timelock operation (the key must be an executor)."""
+    import time
+
+    from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.errors import ChainError
+    from tastemaker.chain.settings import ChainSettings
+
+    try:
+        op_id = bytes.fromhex(operation.removeprefix("0x"))
+    except ValueError:
+        raise ChainError(f"{operation!r} is not an operation id (0x and 64 hex digits)") from None
+    with ChainClient.connect(ChainSettings()) as client:
+        client.check_deployment()
+        if wait:
+            for op in client.operations():
+                if op["id"] == op_id:
+                    time.sleep(max(op["ready_at"] - client.block_timestamp() + 1, 0))
+                    if client.is_dev_chain:
+                        client.mine()
+        result = client.execute(op_id)
+        console.print(f"executed 0x{op_id.hex()} in block {result.block_number}")
+
+
+@chain_app.command("veto-root")
+def veto_root(
+    epoch: int = typer.Option(
+        None, "--epoch", help="The pending epoch (default: the pending one)."
+    ),
+) -> None:
+    """Guardian: reject the reward root in its challenge window (run `tastemaker verify`
+    on the round's record first; veto when it fails)."""
+    from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.errors import ChainError
+    from tastemaker.chain.settings import ChainSettings
+
+    with ChainClient.connect(ChainSettings()) as client:
+        client.check_deployment()
+        pending = client.pending_root()
+        if epoch is None:
+            if pending is None:
+                raise ChainError("no reward root is pending: nothing to veto")
+            epoch = pending[0]
+        client.veto_root(epoch)
+        console.print(f"vetoed the root of epoch {epoch}; the operator may post it again")

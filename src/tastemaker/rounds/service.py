@@ -528,7 +528,7 @@ def _voter_pool(chain: ChainClient, token_id: int, amount: int, since_block: int
     ):
         return int(log["args"]["to_distributor"])
     # No event found (a node that prunes logs): the contract's rule with its current share.
-    return share_of(amount, int(auction.functions.distributor_bps().call()))
+    return share_of(amount, chain.auction(token_id).distributor_bps)
 
 
 def settle_round(ctx: RoundContext, number: int) -> str:
@@ -602,6 +602,8 @@ def settle_round(ctx: RoundContext, number: int) -> str:
     ctx.checkpoint("rewards_computed")
 
     tx = ctx.chain.post_root(epoch_number, root, total)
+    # A dev chain's short challenge window is waited out, so claims can follow at once.
+    ctx.chain.await_claimable(epoch_number)
     ctx.checkpoint("root_posted")
     with ctx.db.unit_of_work() as session:
         epoch = session.get(RewardEpoch, epoch_number)
@@ -627,14 +629,44 @@ class ClaimData:
     epoch: int
 
 
+@dataclass(frozen=True)
+class PendingReward:
+    """What a posted root still in its challenge window adds for one account."""
+
+    epoch: int
+    amount: int  # beyond what the claimable root gives the account
+    claimable_at: int  # chain time (Unix seconds) when the root can be claimed
+
+
 def claim_data(ctx: RoundContext, account: str) -> ClaimData | None:
-    """What ``account`` passes to ``RewardDistributor.claim``, from the newest posted root."""
+    """What ``account`` passes to ``RewardDistributor.claim``, from the newest root the
+    distributor accepts now (a root still in its challenge window is not claimable)."""
+    root = ctx.chain.claimable_root()
+    if root == bytes(32):
+        return None
     with ctx.db.unit_of_work() as session:
         epoch = session.scalar(
-            select(func.max(RewardEpoch.epoch)).where(RewardEpoch.posted.is_(True))
+            select(RewardEpoch.epoch).where(RewardEpoch.posted.is_(True), RewardEpoch.root == root)
         )
-        if epoch is None:
-            return None
+    return None if epoch is None else _leaf(ctx, account, epoch)
+
+
+def pending_reward(
+    ctx: RoundContext, account: str, claim: ClaimData | None
+) -> PendingReward | None:
+    """The part of ``account``'s rewards in a root still in its challenge window, with
+    the time it becomes claimable; None when there is no such root or it adds nothing."""
+    pending = ctx.chain.pending_root()
+    if pending is None or pending[2] <= ctx.chain.block_timestamp():
+        return None
+    epoch, _, claimable_at = pending
+    leaf = _leaf(ctx, account, epoch)
+    extra = (leaf.cumulative if leaf else 0) - (claim.cumulative if claim else 0)
+    return PendingReward(epoch, extra, claimable_at) if extra > 0 else None
+
+
+def _leaf(ctx: RoundContext, account: str, epoch: int) -> ClaimData | None:
+    with ctx.db.unit_of_work() as session:
         ledger = reward_ledger(session, before_epoch=epoch + 1)
     tree = RewardTree.build(ledger.cumulative, ledger.indexes)
     if account not in tree:

@@ -6,6 +6,7 @@ own wallet through ``eth_sendTransaction``: the server never holds a member's ke
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from web3 import Web3
@@ -31,6 +32,11 @@ def claim_tx(chain: ChainClient, claim: ClaimData, sender: str) -> dict[str, Any
         claim.index, Web3.to_checksum_address(claim.account), claim.cumulative, list(claim.proof)
     )
     return tx_json(distributor.address, fn._encode_transaction_data(), 0, chain.chain_id, sender)
+
+
+def utc_iso(chain_time: int) -> str:
+    """A chain timestamp (Unix seconds) as an ISO 8601 UTC time."""
+    return datetime.fromtimestamp(chain_time, UTC).isoformat(timespec="seconds")
 
 
 def auction_json(state: AuctionState, now: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from tastemaker.rounds.service import claim_data, claimed_amount
+from tastemaker.rounds.service import claim_data, claimed_amount, pending_reward
 from tastemaker.store.tables import Auction, Work
 from tastemaker.web import onchain, queries
 from tastemaker.web.deps import Ctx, Db, MaybeMember
@@ -42,6 +42,7 @@ def short(address: str | None) -> str:
 templates.env.filters["eth"] = eth
 templates.env.filters["short"] = short
 templates.env.filters["vp"] = vp
+templates.env.filters["utc"] = onchain.utc_iso
 
 
 def render(request: Request, name: str, ctx: Ctx, member: str | None, **data: Any) -> HTMLResponse:
@@ -123,6 +124,7 @@ def rewards_page(request: Request, ctx: Ctx, session: Db, member: MaybeMember) -
             "claimed": claimed,
             "claimable": max(cumulative - claimed, 0),
             "history": queries.reward_history(session, member),
+            "pending": pending_reward(ctx.rounds, member, claim),
         }
     return render(request, "rewards.html", ctx, member, rewards=info)
 

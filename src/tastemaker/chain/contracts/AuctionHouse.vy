@@ -8,22 +8,39 @@
         so a hostile bidder can neither block nor grief the next bid. Anyone settles
         after the end: the work goes to the winner and the proceeds are split between
         the reward distributor, the operator and the treasury (the rest); with no
-        bids the work goes to the treasury.
+        bids the work goes to the treasury. Roles (snekmate access_control): the
+        operator hot key mints a round's winner into this contract and starts its
+        auction; the admin (the timelock) changes parameters, payees and roles. An
+        auction keeps the reserve, increment, buffer and split it was created with.
 @dev Each auction lives in two storage words so a bid costs two cold reads and one
      write: `_meta` packs the schedule and parameters, `_bid` packs the highest bid
      (amount in the high 96 bits, bidder in the low 160 bits).
 """
 
-from snekmate.auth import ownable
+from snekmate.auth import access_control
 
-initializes: ownable
+initializes: access_control
 
-exports: (ownable.owner, ownable.transfer_ownership)
+exports: (
+    access_control.DEFAULT_ADMIN_ROLE,
+    access_control.hasRole,
+    access_control.getRoleAdmin,
+    access_control.grantRole,
+    access_control.revokeRole,
+    access_control.renounceRole,
+    access_control.supportsInterface,
+)
 
 
 interface IWorks:
     def ownerOf(token_id: uint256) -> address: view
     def transferFrom(owner: address, to: address, token_id: uint256): payable
+    def mint(to: address, content_hash_: bytes32, uri: String[432]) -> uint256: nonpayable
+    def freeze_metadata(token_id: uint256): nonpayable
+    def token_of_content(content_hash_: bytes32) -> uint256: view
+
+
+OPERATOR_ROLE: public(constant(bytes32)) = keccak256("OPERATOR_ROLE")
 
 
 event AuctionCreated:
@@ -69,8 +86,8 @@ event SharesChanged:
     distributor_bps: uint256
     operator_bps: uint256
 
-event RolesChanged:
-    operator: address
+event PayeesChanged:
+    operator_payee: address
     treasury: address
 
 
@@ -83,6 +100,8 @@ struct Auction:
     settled: bool
     bidder: address
     amount: uint256
+    distributor_bps: uint256
+    operator_bps: uint256
 
 
 BPS: constant(uint256) = 10_000
@@ -99,6 +118,9 @@ BUFFER_SHIFT: constant(uint256) = 176
 INCREMENT_SHIFT: constant(uint256) = 208
 SETTLED_BIT: constant(uint256) = 1 << 224
 EXISTS_BIT: constant(uint256) = 1 << 225
+DISTRIBUTOR_SHIFT: constant(uint256) = 226
+OPERATOR_SHIFT: constant(uint256) = 240
+MASK14: constant(uint256) = (1 << 14) - 1
 MASK40: constant(uint256) = (1 << 40) - 1
 MASK32: constant(uint256) = (1 << 32) - 1
 MASK16: constant(uint256) = (1 << 16) - 1
@@ -106,7 +128,7 @@ MASK16: constant(uint256) = (1 << 16) - 1
 works: public(immutable(IWorks))
 distributor: public(immutable(address))
 
-operator: public(address)
+operator_payee: public(address)
 treasury: public(address)
 reserve_price: public(uint256)
 duration: public(uint256)
@@ -126,6 +148,7 @@ def __init__(
     distributor_: address,
     treasury_: address,
     operator_: address,
+    admin_: address,
     reserve_price_: uint256,
     duration_: uint256,
     time_buffer_: uint256,
@@ -134,11 +157,14 @@ def __init__(
     operator_bps_: uint256,
 ):
     """
-    @notice Deploy the auction house; the deployer becomes owner.
+    @notice Deploy the auction house. `operator_` gets OPERATOR_ROLE and is the
+            payee of the operator share; `admin_` gets the admin role (the deployer
+            keeps it only when it is `admin_`).
     @param works_ The Works collection whose tokens are sold.
     @param distributor_ The RewardDistributor receiving the voters' share.
     @param treasury_ Receives the treasury share and unsold works.
-    @param operator_ May start auctions; receives the operator share.
+    @param operator_ Mints winners and starts auctions; receives the operator share.
+    @param admin_ Holder of the admin role (the timelock).
     @param reserve_price_ Minimum first bid (wei).
     @param duration_ Auction length in seconds.
     @param time_buffer_ A bid this close to the end extends it to now + time_buffer_.
@@ -146,27 +172,48 @@ def __init__(
     @param distributor_bps_ Share of proceeds to the distributor, in basis points.
     @param operator_bps_ Share of proceeds to the operator, in basis points.
     """
-    ownable.__init__()
+    access_control.__init__()
+    access_control._grant_role(OPERATOR_ROLE, operator_)
+    if admin_ != msg.sender:
+        access_control._grant_role(access_control.DEFAULT_ADMIN_ROLE, admin_)
+        access_control._revoke_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     works = works_
     distributor = distributor_
-    self._set_roles(operator_, treasury_)
+    self._set_payees(operator_, treasury_)
     self._set_params(reserve_price_, duration_, time_buffer_, min_increment_bps_)
     self._set_shares(distributor_bps_, operator_bps_)
 
 
 @external
+def mint_work(content_hash_: bytes32, uri: String[432]) -> uint256:
+    """
+    @notice Mint a round's winner straight into this contract (the only way works
+            are minted). Operator only.
+    @param content_hash_ Hash of the work's media (non-zero, not minted before).
+    @param uri Token URI of the metadata JSON.
+    @return The new token id.
+    """
+    access_control._check_role(OPERATOR_ROLE, msg.sender)
+    return extcall works.mint(self, content_hash_, uri)
+
+
+@external
 def create_auction(token_id: uint256):
     """
-    @notice Start the auction of `token_id`, which this contract must already own.
-            Operator only. Uses the current reserve, duration, buffer and increment.
+    @notice Start the auction of `token_id`, which this contract must already own,
+            and freeze its metadata. Operator only. The auction keeps the current
+            reserve, duration, buffer, increment and split for good.
     @param token_id The work to sell.
     """
-    assert msg.sender == self.operator, "auction: caller is not the operator"
+    access_control._check_role(OPERATOR_ROLE, msg.sender)
     assert self._meta[token_id] == 0, "auction: already created"
     assert staticcall works.ownerOf(token_id) == self, "auction: work not held by auction house"
+    extcall works.freeze_metadata(token_id)
     end_time: uint256 = block.timestamp + self.duration
     self._meta[token_id] = (
-        EXISTS_BIT
+        (self.operator_bps << OPERATOR_SHIFT)
+        | (self.distributor_bps << DISTRIBUTOR_SHIFT)
+        | EXISTS_BIT
         | (self.min_increment_bps << INCREMENT_SHIFT)
         | (self.time_buffer << BUFFER_SHIFT)
         | (end_time << END_SHIFT)
@@ -245,13 +292,13 @@ def settle(token_id: uint256):
     winner: address = self._address(highest)
     # A plain transfer: a winner that cannot take ERC-721 hooks must not block settlement.
     extcall works.transferFrom(self, winner, token_id)
-    to_distributor: uint256 = amount * self.distributor_bps // BPS
-    to_operator: uint256 = amount * self.operator_bps // BPS
+    to_distributor: uint256 = amount * ((meta >> DISTRIBUTOR_SHIFT) & MASK14) // BPS
+    to_operator: uint256 = amount * ((meta >> OPERATOR_SHIFT) & MASK14) // BPS
     to_treasury: uint256 = amount - to_distributor - to_operator
     if to_distributor != 0:
         raw_call(distributor, b"", value=to_distributor)
     if to_operator != 0:
-        self._pay(self.operator, to_operator)
+        self._pay(self.operator_payee, to_operator)
     if to_treasury != 0:
         self._pay(treasury_, to_treasury)
     log AuctionSettled(
@@ -297,42 +344,48 @@ def auction(token_id: uint256) -> Auction:
         settled=meta & SETTLED_BIT != 0,
         bidder=self._address(highest),
         amount=highest >> 160,
+        distributor_bps=(meta >> DISTRIBUTOR_SHIFT) & MASK14,
+        operator_bps=(meta >> OPERATOR_SHIFT) & MASK14,
     )
 
 
 @external
 def set_params(reserve_price_: uint256, duration_: uint256, time_buffer_: uint256, min_increment_bps_: uint256):
     """
-    @notice Change the parameters used by auctions created from now on. Owner only.
+    @notice Change the parameters used by auctions created from now on. Admin
+            (timelock) only; running auctions keep theirs.
     @param reserve_price_ Minimum first bid (wei).
     @param duration_ Auction length in seconds.
     @param time_buffer_ Anti-sniping extension window in seconds.
     @param min_increment_bps_ Minimum raise, in basis points.
     """
-    ownable._check_owner()
+    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     self._set_params(reserve_price_, duration_, time_buffer_, min_increment_bps_)
 
 
 @external
 def set_shares(distributor_bps_: uint256, operator_bps_: uint256):
     """
-    @notice Change the split of proceeds (the treasury gets the rest). Owner only.
+    @notice Change the split of proceeds of auctions created from now on (the
+            treasury gets the rest). Admin (timelock) only; running auctions keep theirs.
     @param distributor_bps_ Share to the reward distributor, basis points.
     @param operator_bps_ Share to the operator, basis points.
     """
-    ownable._check_owner()
+    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     self._set_shares(distributor_bps_, operator_bps_)
 
 
 @external
-def set_roles(operator_: address, treasury_: address):
+def set_payees(operator_payee_: address, treasury_: address):
     """
-    @notice Change the operator and the treasury. Owner only.
-    @param operator_ New operator.
+    @notice Change who receives the operator share and the treasury share (and
+            unsold works). Admin (timelock) only. The operator role itself is
+            granted and revoked with `grantRole` / `revokeRole`.
+    @param operator_payee_ New receiver of the operator share.
     @param treasury_ New treasury.
     """
-    ownable._check_owner()
-    self._set_roles(operator_, treasury_)
+    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
+    self._set_payees(operator_payee_, treasury_)
 
 
 @internal
@@ -378,8 +431,8 @@ def _set_shares(distributor_bps_: uint256, operator_bps_: uint256):
 
 
 @internal
-def _set_roles(operator_: address, treasury_: address):
-    assert operator_ != empty(address) and treasury_ != empty(address), "auction: zero address"
-    self.operator = operator_
+def _set_payees(operator_payee_: address, treasury_: address):
+    assert operator_payee_ != empty(address) and treasury_ != empty(address), "auction: zero address"
+    self.operator_payee = operator_payee_
     self.treasury = treasury_
-    log RolesChanged(operator=operator_, treasury=treasury_)
+    log PayeesChanged(operator_payee=operator_payee_, treasury=treasury_)

@@ -4,9 +4,18 @@
 @notice Holds staked TasteToken and keeps, per account, a checkpoint of the staked
         amount at every block where it changed. Voting power for a round is read as
         the minimum stake held at the end of every block of the round's window, so
-        unstaking mid-round forfeits it.
-@dev A checkpoint is packed into one storage word: block number in the high 48 bits,
-     amount in the low 208 bits (one SSTORE per change instead of two).
+        unstaking mid-round forfeits it. The contract has no admin.
+@dev Reading the minimum over any window costs O(log n) storage reads however many
+     checkpoints the account has, so no account can make a read (or a batch read)
+     revert by staking often. Each checkpoint is one storage word: its block, its
+     amount, and a link to the nearest earlier checkpoint with a smaller amount
+     ("parent") plus a skew-binary jump pointer along those links (Myers 1983). The
+     parents of the newest checkpoint are the suffix minima of the history, so the
+     minimum over checkpoints [l, r] is the amount of the last ancestor of r whose
+     index is still >= l, found with the jump pointers in O(log n) steps. Pushing a
+     checkpoint finds its parent the same way. Checkpoints are numbered from 1; node
+     0 is a virtual root (all zero) below every amount.
+     Word layout: block << 216 | depth << 176 | parent << 136 | jump << 96 | amount.
 """
 
 from ethereum.ercs import IERC20
@@ -21,18 +30,24 @@ event Unstaked:
     amount: uint256
     total: uint256
 
-# How many checkpoints one `min_stake_between` call may walk inside the range.
-MAX_SCAN: constant(uint256) = 4096
 # Accounts per `min_stakes_between` call.
 MAX_BATCH: constant(uint256) = 512
-AMOUNT_BITS: constant(uint256) = 208
+# Bound of the O(log n) searches (about 2.3 log2(n) steps are needed; 160 covers
+# more checkpoints than an account could ever write).
+MAX_STEPS: constant(uint256) = 160
+AMOUNT_BITS: constant(uint256) = 96
 AMOUNT_MASK: constant(uint256) = (1 << AMOUNT_BITS) - 1
+MASK40: constant(uint256) = (1 << 40) - 1
+JUMP_SHIFT: constant(uint256) = 96
+PARENT_SHIFT: constant(uint256) = 136
+DEPTH_SHIFT: constant(uint256) = 176
+BLOCK_SHIFT: constant(uint256) = 216
 
 token: public(immutable(IERC20))
 
 # account => number of checkpoints
 num_checkpoints: public(HashMap[address, uint256])
-# account => index => packed (block << 208 | amount)
+# account => index (1-based) => packed checkpoint (see the layout above)
 _checkpoints: HashMap[address, HashMap[uint256, uint256]]
 
 
@@ -95,8 +110,8 @@ def checkpoint(account: address, index: uint256) -> (uint256, uint256):
     @return (block number, stake from the end of that block on).
     """
     assert index < self.num_checkpoints[account], "staking: no such checkpoint"
-    packed: uint256 = self._checkpoints[account][index]
-    return (packed >> AMOUNT_BITS, packed & AMOUNT_MASK)
+    packed: uint256 = self._checkpoints[account][index + 1]
+    return (packed >> BLOCK_SHIFT, packed & AMOUNT_MASK)
 
 
 @external
@@ -111,9 +126,7 @@ def stake_at(account: address, block_number: uint256) -> uint256:
     assert block_number <= block.number, "staking: future block"
     n: uint256 = self.num_checkpoints[account]
     pos: uint256 = self._upper_lookup(account, block_number, n)
-    if pos == 0:
-        return 0
-    return self._checkpoints[account][pos - 1] & AMOUNT_MASK
+    return self._checkpoints[account][pos] & AMOUNT_MASK
 
 
 @external
@@ -154,55 +167,113 @@ def _min_stake_between(account: address, from_block: uint256, to_block: uint256)
     assert from_block <= to_block, "staking: empty range"
     assert to_block <= block.number, "staking: future block"
     n: uint256 = self.num_checkpoints[account]
-    pos: uint256 = self._upper_lookup(account, from_block, n)
-    if pos == 0:
+    first: uint256 = self._upper_lookup(account, from_block, n)
+    if first == 0:
         # No stake at the start of the window: the minimum is zero.
         return 0
-    low: uint256 = self._checkpoints[account][pos - 1] & AMOUNT_MASK
-    for k: uint256 in range(MAX_SCAN):
-        if pos + k >= n or low == 0:
-            return low
-        packed: uint256 = self._checkpoints[account][pos + k]
-        if packed >> AMOUNT_BITS > to_block:
-            return low
-        low = min(low, packed & AMOUNT_MASK)
-    raise "staking: too many checkpoints in range"
+    v: uint256 = self._upper_lookup(account, to_block, n)
+    node: uint256 = self._checkpoints[account][v]
+    # Climb from the window's last checkpoint to its oldest ancestor inside the window.
+    for _: uint256 in range(MAX_STEPS):
+        parent: uint256 = (node >> PARENT_SHIFT) & MASK40
+        if parent < first:
+            return node & AMOUNT_MASK
+        jump: uint256 = (node >> JUMP_SHIFT) & MASK40
+        if jump >= first:
+            v = jump
+        else:
+            v = parent
+        node = self._checkpoints[account][v]
+    raise "staking: search did not finish"
 
 
 @internal
 @view
 def _latest(account: address) -> uint256:
-    n: uint256 = self.num_checkpoints[account]
-    if n == 0:
-        return 0
-    return self._checkpoints[account][n - 1] & AMOUNT_MASK
+    return self._checkpoints[account][self.num_checkpoints[account]] & AMOUNT_MASK
 
 
 @internal
 def _push(account: address, amount: uint256):
     n: uint256 = self.num_checkpoints[account]
-    packed: uint256 = (block.number << AMOUNT_BITS) | amount
+    last: uint256 = self._checkpoints[account][n]
+    index: uint256 = n + 1
+    below: uint256 = n  # the checkpoint the new one goes on top of
+    below_node: uint256 = last
     # Several changes in one block keep one checkpoint: the end-of-block value.
-    if n > 0 and self._checkpoints[account][n - 1] >> AMOUNT_BITS == block.number:
-        self._checkpoints[account][n - 1] = packed
-        return
-    self._checkpoints[account][n] = packed
-    self.num_checkpoints[account] = n + 1
+    if n > 0 and last >> BLOCK_SHIFT == block.number:
+        index = n
+        below = n - 1
+        below_node = self._checkpoints[account][below]
+    else:
+        assert index <= MASK40, "staking: too many checkpoints"
+    parent: uint256 = self._parent_for(account, below, below_node, amount)
+    parent_node: uint256 = below_node
+    if parent != below:
+        parent_node = self._checkpoints[account][parent]
+    depth: uint256 = ((parent_node >> DEPTH_SHIFT) & MASK40) + 1
+    jump: uint256 = parent
+    if parent != 0:
+        pj: uint256 = (parent_node >> JUMP_SHIFT) & MASK40
+        pj_node: uint256 = self._checkpoints[account][pj]
+        pjj: uint256 = (pj_node >> JUMP_SHIFT) & MASK40
+        pj_depth: uint256 = (pj_node >> DEPTH_SHIFT) & MASK40
+        pjj_depth: uint256 = (self._checkpoints[account][pjj] >> DEPTH_SHIFT) & MASK40
+        if depth - 1 - pj_depth == pj_depth - pjj_depth:
+            jump = pjj
+    self._checkpoints[account][index] = (
+        (block.number << BLOCK_SHIFT)
+        | (depth << DEPTH_SHIFT)
+        | (parent << PARENT_SHIFT)
+        | (jump << JUMP_SHIFT)
+        | amount
+    )
+    if index != n:
+        self.num_checkpoints[account] = index
+
+
+@internal
+@view
+def _parent_for(account: address, top: uint256, top_node: uint256, amount: uint256) -> uint256:
+    # The newest checkpoint at or below `top` whose amount is below `amount` (0, the
+    # virtual root, if none): the first ancestor of `top` (itself included) under it.
+    if top == 0 or top_node & AMOUNT_MASK < amount:
+        return top
+    v_node: uint256 = top_node
+    for _: uint256 in range(MAX_STEPS):
+        parent: uint256 = (v_node >> PARENT_SHIFT) & MASK40
+        if parent == 0:
+            return 0
+        parent_node: uint256 = self._checkpoints[account][parent]
+        if parent_node & AMOUNT_MASK < amount:
+            return parent
+        jump: uint256 = (v_node >> JUMP_SHIFT) & MASK40
+        if jump != 0 and jump != parent:
+            jump_node: uint256 = self._checkpoints[account][jump]
+            if jump_node & AMOUNT_MASK >= amount:
+                v_node = jump_node
+                continue
+        v_node = parent_node
+    raise "staking: search did not finish"
 
 
 @internal
 @view
 def _upper_lookup(account: address, block_number: uint256, n: uint256) -> uint256:
-    # Number of checkpoints with block <= block_number (binary search; 2**64 is far
-    # above any possible checkpoint count).
-    low: uint256 = 0
+    # Index of the newest checkpoint with block <= block_number (0: none), by binary
+    # search; the newest checkpoint is tried first (the usual end of a window).
+    if n == 0:
+        return 0
+    if self._checkpoints[account][n] >> BLOCK_SHIFT <= block_number:
+        return n
+    low: uint256 = 1
     high: uint256 = n
     for _: uint256 in range(64):
         if low >= high:
             break
         mid: uint256 = (low + high) // 2
-        if self._checkpoints[account][mid] >> AMOUNT_BITS > block_number:
+        if self._checkpoints[account][mid] >> BLOCK_SHIFT > block_number:
             high = mid
         else:
             low = mid + 1
-    return low
+    return low - 1

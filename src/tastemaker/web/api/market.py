@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from tastemaker.rounds.service import claim_data, claimed_amount
+from tastemaker.rounds.service import claim_data, claimed_amount, pending_reward
 from tastemaker.store.tables import Auction
 from tastemaker.web import onchain, queries
 from tastemaker.web.deps import AddressPath, Ctx, Db, Member, Paging, page, parse_address
@@ -84,6 +84,7 @@ def _rewards(ctx: Ctx, session: Db, account: str) -> dict[str, Any]:
     claim = claim_data(ctx.rounds, account)
     claimed = claimed_amount(ctx.rounds, claim)
     cumulative = claim.cumulative if claim else 0
+    pending = pending_reward(ctx.rounds, account, claim)
     return {
         "account": account,
         "index": claim.index if claim else None,
@@ -93,6 +94,15 @@ def _rewards(ctx: Ctx, session: Db, account: str) -> dict[str, Any]:
         "epoch": claim.epoch if claim else None,
         "proof": ["0x" + p.hex() for p in claim.proof] if claim else [],
         "history": queries.reward_history(session, account),
+        # Rewards in a root still in its challenge window: when they become claimable.
+        "pending": None
+        if pending is None
+        else {
+            "epoch": pending.epoch,
+            "amount": str(pending.amount),
+            "claimable_at": pending.claimable_at,
+            "claimable_at_utc": onchain.utc_iso(pending.claimable_at),
+        },
     }
 
 
@@ -106,6 +116,15 @@ def claim_tx(ctx: Ctx, member: Member) -> dict[str, Any]:
     claim = claim_data(ctx.rounds, member)
     claimed = claimed_amount(ctx.rounds, claim)
     if claim is None or claim.cumulative <= claimed:
+        pending = pending_reward(ctx.rounds, member, claim)
+        if pending is not None:
+            raise Problem(
+                409,
+                "not_yet_claimable",
+                f"your {pending.amount} wei of epoch {pending.epoch} become claimable at "
+                f"{onchain.utc_iso(pending.claimable_at)}, when its challenge window ends",
+                claimable_at=pending.claimable_at,
+            )
         raise Problem(409, "nothing_to_claim", "you have no unclaimed rewards")
     return {
         "tx": onchain.claim_tx(ctx.rounds.chain, claim, member),
