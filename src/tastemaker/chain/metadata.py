@@ -27,6 +27,8 @@ class WorkMetadata:
     genome_hash: str
     content_hash: str
     votes: int
+    # More attributes after the standard ones: the round commitment (decision 0051).
+    extra: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +41,7 @@ class WorkMetadata:
                 {"trait_type": "genome hash", "value": self.genome_hash},
                 {"trait_type": "content hash", "value": self.content_hash},
                 {"trait_type": "votes", "display_type": "number", "value": self.votes},
+                *self.extra,
             ],
         }
 

@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tastemaker.chain.client import ChainClient
-from tastemaker.chain.metadata import WorkMetadata
 from tastemaker.core.merkle import RewardTree, assign_indexes
 from tastemaker.core.outcome import RoundOutcome, StoredVote, reward_epoch, round_outcome
 from tastemaker.core.rewards import share_of
@@ -35,6 +34,7 @@ from tastemaker.generate.batch import generate_works
 from tastemaker.generate.genome import Genome
 from tastemaker.rounds import crashpoints, reconcile, states
 from tastemaker.rounds.curation import Candidate, Curator, History, PastVote
+from tastemaker.rounds.metadata import winner_metadata
 from tastemaker.rounds.settings import RoundSettings
 from tastemaker.store.db import Database
 from tastemaker.store.media import MediaStore
@@ -389,28 +389,12 @@ def close_round(
         winner, token_id = round_.winner, round_.token_id
         if winner is None:
             return round_.state
-        voters_on_winner = session.scalar(
-            select(TallyRowRecord.voters).where(
-                TallyRowRecord.round == number, TallyRowRecord.work == winner
-            )
-        )
-        work = session.get(Work, winner)
-        genome_id = work.genome_id if work else ""
-        cid = work.cid if work else ""
+        # With the round commitment (decision 0051); export rebuilds the same bytes.
+        metadata = winner_metadata(session, round_)
     ctx.checkpoint("tallied")
 
     token_id = reconcile.winner_token(ctx, number, winner, token_id)
     if token_id is None:
-        metadata = WorkMetadata(
-            name=f"Tastemaker round {number}",
-            description=f"The community's pick of round {number}.",
-            image=f"ipfs://{cid}",
-            round=number,
-            engine=ctx.engine_name,
-            genome_hash="0x" + genome_id,
-            content_hash="0x" + winner.hex(),
-            votes=int(voters_on_winner or 0),
-        )
         ctx.media.put_bytes(metadata.to_bytes(), "json")
         auction_house = ctx.chain.contract("auction").address
         token_id = ctx.chain.mint_work(auction_house, winner, metadata.uri())
