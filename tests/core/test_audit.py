@@ -318,7 +318,8 @@ def test_a_round_without_winner_lists_the_commitment_as_not_checked() -> None:
     record = _record()
     record["votes"], record["tally"], record["rewards"] = [], [], None
     record["winner"] = None
-    outcome = round_outcome(W, [], {}, {}, rules=record["rules"])
+    impressions = {bytes.fromhex(w[2:]): n for w, n in record["impressions"].items()}
+    outcome = round_outcome(W, [], impressions, {}, rules=record["rules"])
     record["tally"] = [row.to_json() for row in outcome.tally]
     report = verify_record(record)
     assert isinstance(report, AuditReport)

@@ -136,11 +136,19 @@ def verify_command(
     from tastemaker.core.audit import verify_history
 
     records = [_read_record(path) for path in record_files]
-    failed = False
+    # The record against itself first: a malformed file fails before a node starts.
+    reports = [_audit(path, record) for path, record in zip(record_files, records, strict=True)]
     with contextlib.ExitStack() as stack:
         chain = None if offline else stack.enter_context(_connect_chain())
-        for path, record in zip(record_files, records, strict=True):
-            failed |= not _verify_one(path, record, chain, render)
+        for path, record, report in zip(record_files, records, reports, strict=True):
+            if chain is None:
+                for name, what in OFFLINE_UNCHECKED:
+                    report.skip(name, f"offline: not checked {what}")
+            else:
+                _check_chain(path, record, report, chain)
+    failed = False
+    for path, record, report in zip(record_files, records, reports, strict=True):
+        failed |= not _show(path, record, report, render)
     if len(records) > 1:
         try:
             checks = verify_history(records)
@@ -171,35 +179,32 @@ def _connect_chain():  # -> ChainClient (imported late: web3 is slow to import)
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 
 
-def _verify_one(path: Path, record: dict, chain, render: bool = False) -> bool:
+def _audit(path: Path, record: dict):  # -> AuditReport
     from tastemaker.core.audit import RecordError, verify_record
 
     try:
-        report = verify_record(record)
+        return verify_record(record)
     except RecordError as exc:
         raise UsageError(f"{path}: {exc}") from exc
     except _SHAPE_ERRORS as exc:
         # A record of the right format whose fields have the wrong shapes.
         raise UsageError(f"{path} is not a well-formed round record: {exc!r}") from None
-    if chain is None:
-        for name, what in OFFLINE_UNCHECKED:
-            report.skip(name, f"offline: not checked {what}")
-    else:
-        _check_chain(path, record, report, chain)
+
+
+def _show(path: Path, record: dict, report, render: bool) -> bool:
     if render and record.get("winner"):
         from tastemaker.generate.reproduce import check_rerender
 
         ok, detail = check_rerender(record.get("winner_recipe"), str(record["winner"]))
         report.add("winner re-renders", ok, detail)
     console.print(_checks_table(str(path), report.checks))
-    unchecked = report.unchecked
     if report.ok:
         console.print(f"round {report.round} verifies")
     else:
         failed = [c.name for c in report.checks if not c.ok]
         console.print(f"round {report.round} does NOT verify: {', '.join(failed)} failed")
-    if unchecked:
-        console.print(f"not checked: {', '.join(c.name for c in unchecked)}")
+    if report.unchecked:
+        console.print(f"not checked: {', '.join(c.name for c in report.unchecked)}")
     return report.ok
 
 
