@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -64,6 +65,18 @@ def settled(tmp_path_factory):
     chain.claim(data.index, data.account, data.cumulative, data.proof)
     with ctx.db.unit_of_work() as session:
         record = json.loads(json.dumps(export_round(session, number)))
+    scenario.record = record
+    # Round 2, sold too: epoch 2 follows epoch 1 on chain.
+    second = open_round(ctx, now=T0 + timedelta(days=7))
+    vote_on_pool(scenario, second, now=T0 + timedelta(days=7))
+    assert close_round(ctx, second, now=after_voting(24 * 7 + 2)) == states.AUCTION
+    with ctx.db.unit_of_work() as session:
+        token_id = session.get(Round, second).token_id
+    chain.bid(token_id, ETHER // 2, sender=dev_account(BIDDER))
+    chain.advance_time(3700)
+    assert settle_round(ctx, second) == states.SETTLED
+    with ctx.db.unit_of_work() as session:
+        scenario.second = json.loads(json.dumps(export_round(session, second)))
     yield scenario, record
     ctx.db.dispose()
     chain.close()
@@ -94,6 +107,9 @@ def test_the_untouched_record_verifies_against_the_chain(settled) -> None:
     } - names == {"previous epoch on chain"}  # epoch 1 has none before it
     assert {"distributor funds", "claims on chain"} <= names
     assert not report.unchecked
+    second = _verify(scenario, scenario.second)
+    assert second.ok, _failed(second)
+    assert "previous epoch on chain" in {c.name for c in second.checks}
     # 13 votes cast, one of them replaced: all 13 are in the committed vote set.
     assert len(record["votes"]) == 13
     ids = [bytes.fromhex(v["id"][2:]) for v in record["votes"]]
@@ -203,3 +219,20 @@ def test_the_command_line_verifies_and_lists_what_offline_skips(settled, monkeyp
     broken = run_cli("verify", str(out))
     assert broken.returncode == 2 and broken.stderr.startswith("error:"), broken.stderr
     assert broken.stderr.strip().count("\n") == 0
+
+
+def test_a_record_that_hides_its_winner_leaves_a_gap_in_the_tokens(settled) -> None:
+    from tastemaker.rounds.chain_check import check_tokens_accounted
+
+    scenario, record = settled
+    honest = check_tokens_accounted([record, scenario.second], scenario.chain)
+    assert honest.ok and honest.checked, honest
+    hidden = copy.deepcopy(record)
+    hidden |= {"token_id": None, "winner": None, "votes": [], "rewards": None}
+    gap = check_tokens_accounted([hidden, scenario.second], scenario.chain)
+    assert not gap.ok
+    assert f"token {record['token_id']} ({record['winner']}) is in no record" in gap.detail
+    forged_second = copy.deepcopy(scenario.second)
+    forged_second["rewards"]["previous_cumulative"][scenario.members[1].address] = str(ETHER)
+    failed = _failed(_verify(scenario, forged_second))
+    assert "previous epoch on chain" in failed, failed

@@ -138,6 +138,7 @@ def verify_command(
     records = [_read_record(path) for path in record_files]
     # The record against itself first: a malformed file fails before a node starts.
     reports = [_audit(path, record) for path, record in zip(record_files, records, strict=True)]
+    history: list = []
     with contextlib.ExitStack() as stack:
         chain = None if offline else stack.enter_context(_connect_chain())
         for path, record, report in zip(record_files, records, reports, strict=True):
@@ -146,12 +147,14 @@ def verify_command(
                     report.skip(name, f"offline: not checked {what}")
             else:
                 _check_chain(path, record, report, chain)
+        if len(records) > 1:
+            history = _chain_history(records, chain)
     failed = False
     for path, record, report in zip(record_files, records, reports, strict=True):
         failed |= not _show(path, record, report, render)
     if len(records) > 1:
         try:
-            checks = verify_history(records)
+            checks = verify_history(records) + history
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise UsageError(f"the records do not chain up as round records: {exc!r}") from None
         console.print(_checks_table("across records", checks))
@@ -228,6 +231,18 @@ def _check_chain(path: Path, record: dict, report, chain) -> None:
         raise ChainError(f"reading the chain at {chain.rpc_url} failed: {exc}") from None
     except _SHAPE_ERRORS as exc:
         raise UsageError(f"{path} is not a well-formed round record: {exc!r}") from None
+
+
+def _chain_history(records: list[dict], chain) -> list:
+    from tastemaker.core.audit import Check
+    from tastemaker.rounds.chain_check import check_tokens_accounted
+
+    if chain is None:
+        return [Check("tokens on chain", True, "offline: not checked", checked=False)]
+    try:
+        return [check_tokens_accounted(records, chain)]
+    except _SHAPE_ERRORS as exc:
+        raise UsageError(f"the records name tokens that are not numbers: {exc!r}") from None
 
 
 def _checks_table(title: str, checks: list) -> Table:

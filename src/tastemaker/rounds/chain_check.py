@@ -24,7 +24,7 @@ from collections import defaultdict
 from typing import Any
 
 from tastemaker.chain.client import ChainClient
-from tastemaker.core.audit import AuditReport
+from tastemaker.core.audit import AuditReport, Check
 from tastemaker.core.merkle import RewardTree
 from tastemaker.store.media import cid_for_bytes
 
@@ -300,4 +300,31 @@ def _check_claims(
         if problems
         else f"{paid} wei claimed by {len(claimed)} accounts"
         + ("" if newest == epoch else f" (against epoch {newest}'s root, newer than this)"),
+    )
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def check_tokens_accounted(records: list[dict[str, Any]], chain: ChainClient) -> Check:
+    """Across records: every token minted up to the newest one a record names is some
+    record's winner. Tokens are minted in round order, so a record that claims "no
+    winner" for a round that minted one leaves a gap (decision 0051)."""
+    named = {int(r["token_id"]) for r in records if r.get("token_id") is not None}
+    if not named:
+        return Check("tokens on chain", True, "no record names a token", checked=False)
+    works = chain.contract("works")
+    minted = {
+        int(log["args"]["token_id"]): "0x" + bytes(log["args"]["content_hash"]).hex()
+        for log in works.events.WorkMinted().get_logs(from_block=chain.deployment.block)
+    }
+    newest = max(named)
+    missing = sorted(t for t in minted if t <= newest and t not in named)
+    return Check(
+        "tokens on chain",
+        not missing,
+        f"tokens up to {newest}: each is a record's winner"
+        if not missing
+        else "; ".join(f"token {t} ({minted[t]}) is in no record" for t in missing[:3])
+        + ": a record left out its winner, or its round's record was not given",
     )
