@@ -203,6 +203,11 @@ def test_the_command_line_verifies_and_lists_what_offline_skips(settled, monkeyp
     honest = run_cli("verify", str(out))
     assert honest.returncode == 0, honest.stdout + honest.stderr
     assert "stakes on chain" in honest.stdout and "round 1 verifies" in honest.stdout
+    second = scenario.ctx.home / "round-2.json"
+    second.write_text(json.dumps(scenario.second))
+    both = run_cli("verify", str(out), str(second))
+    assert both.returncode == 0, both.stdout + both.stderr
+    assert "tokens on chain" in both.stdout and "epoch 2 follows on" in both.stdout
     offline = run_cli("verify", "--offline", str(out))
     assert offline.returncode == 0, offline.stdout + offline.stderr
     assert "not checked: token metadata on chain, stakes on chain" in offline.stdout
