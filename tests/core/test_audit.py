@@ -154,7 +154,7 @@ def test_reassigned_leaf_indexes_are_caught() -> None:
 
 def test_malformed_records_are_refused() -> None:
     with pytest.raises(
-        RecordError, match="not a tastemaker-round/3 record.*export the round again"
+        RecordError, match=r"not a tastemaker-round/3 record.*export the round again"
     ):
         verify_record({"format": "other"})
     broken = copy.deepcopy(_record())
