@@ -241,3 +241,18 @@ def test_a_record_that_hides_its_winner_leaves_a_gap_in_the_tokens(settled) -> N
     forged_second["rewards"]["previous_cumulative"][scenario.members[1].address] = str(ETHER)
     failed = _failed(_verify(scenario, forged_second))
     assert "previous epoch on chain" in failed, failed
+
+
+def test_an_unfunded_distributor_fails(settled) -> None:
+    scenario, _ = settled
+    chain = scenario.chain
+    distributor = chain.contract("distributor").address
+    funds = chain.balance(distributor)
+    chain.fund(distributor, 0)  # the chain lost the ETH (a dev chain can say so)
+    try:
+        failed = _failed(_verify(scenario, scenario.second))
+    finally:
+        chain.fund(distributor, funds)
+    assert set(failed) == {"claims on chain"}, failed
+    assert "the distributor holds 0 wei" in failed["claims on chain"]
+    assert "claims would revert" in failed["claims on chain"]

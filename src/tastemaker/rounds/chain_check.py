@@ -286,6 +286,14 @@ def _check_claims(
         claimed[int(log["args"]["index"])] += int(log["args"]["amount"])
     paid = sum(claimed.values())
     problems = [] if paid <= received else [f"{paid} wei claimed of {received} wei received"]
+    # What the newest root still owes must be in the contract, or claims revert.
+    owed = int(distributor.functions.total().call()) - paid
+    holds = chain.balance(distributor.address)
+    if holds < owed:
+        problems.append(
+            f"the distributor holds {holds} wei but its newest root still owes {owed} wei: "
+            "claims would revert"
+        )
     newest = int(distributor.functions.epoch().call())
     if newest == epoch:  # later roots may give more; against this one only while newest
         by_index = {int(i): a for a, i in rewards["indexes"].items()}
