@@ -94,7 +94,10 @@ def test_a_record_nested_100000_deep_is_one_line_not_a_segfault(tmp_path: Path) 
         st.binary(max_size=200),
         json_values.map(lambda v: json.dumps(v).encode()),
         st.dictionaries(
-            st.sampled_from(["votes", "pool", "rewards", "domain", "round"]), json_values
+            st.sampled_from(
+                ["votes", "pool", "rewards", "domain", "round", "window", "token_metadata"]
+            ),
+            json_values,
         ).map(lambda d: json.dumps({"format": RECORD_FORMAT, **d}).encode()),
     )
 )

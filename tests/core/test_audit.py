@@ -3,7 +3,7 @@ import copy
 import pytest
 from eth_account import Account
 
-from tastemaker.core.audit import RECORD_FORMAT, RecordError, verify_record
+from tastemaker.core.audit import RECORD_FORMAT, RecordError, record_commitment, verify_record
 from tastemaker.core.ballots import Vote, VoteDomain, sign_vote
 from tastemaker.core.outcome import reward_epoch, round_outcome
 from tastemaker.core.voting_power import Allowance
@@ -12,6 +12,9 @@ KEYS = ["0x" + f"{i:02x}" * 32 for i in range(1, 4)]
 ADDR = [Account.from_key(k).address for k in KEYS]
 DOMAIN = VoteDomain(31337, "0x" + "ab" * 20)
 W = [bytes([i]) * 32 for i in range(1, 4)]
+# C has no stake: the baseline VP lets them vote, but they earn nothing.
+RULES = {"prior_exposure": 5, "vp_curve": "linear", "baseline_vp": "100", "min_stake_to_earn": "1"}
+STAKE = {ADDR[0]: 100, ADDR[1]: 100, ADDR[2]: 0}
 
 
 def _record() -> dict:
@@ -35,29 +38,49 @@ def _record() -> dict:
     impressions = {W[0]: 12, W[1]: 8, W[2]: 40}
     outcome = round_outcome(W, votes, impressions, allowances, prior_exposure=5)
     epoch = reward_epoch(10**18, outcome.reward_weights, {ADDR[0]: 5}, {ADDR[0]: 0})
-    return {
-        "format": RECORD_FORMAT,
-        "round": 4,
-        "domain": DOMAIN.to_json(),
-        "rules": {"prior_exposure": 5},
-        "pool": ["0x" + w.hex() for w in W],
-        "impressions": {"0x" + w.hex(): n for w, n in impressions.items()},
-        "allowances": {
-            a: {"vp": str(v.vp), "earns_rewards": v.earns_rewards} for a, v in allowances.items()
-        },
-        "votes": entries,
-        "tally": [row.to_json() for row in outcome.tally],
-        "winner": "0x" + outcome.winner.hex(),
-        "rewards": {
-            "pool": str(10**18),
-            "previous_cumulative": {ADDR[0]: "5"},
-            "previous_indexes": {ADDR[0]: 0},
-            "shares": {a: str(v) for a, v in epoch.shares.items()},
-            "cumulative": {a: str(v) for a, v in epoch.cumulative.items()},
-            "indexes": epoch.indexes,
-            "root": "0x" + epoch.root.hex(),
-        },
+    return _committed(
+        {
+            "format": RECORD_FORMAT,
+            "round": 4,
+            "domain": DOMAIN.to_json(),
+            "rules": dict(RULES),
+            "window": {"open_block": 10, "close_block": 20},
+            "pool": ["0x" + w.hex() for w in W],
+            "impressions": {"0x" + w.hex(): n for w, n in impressions.items()},
+            "allowances": {
+                a: {"min_stake": str(STAKE[a]), "vp": str(v.vp), "earns_rewards": v.earns_rewards}
+                for a, v in allowances.items()
+            },
+            "votes": entries,
+            "tally": [row.to_json() for row in outcome.tally],
+            "winner": "0x" + outcome.winner.hex(),
+            "rewards": {
+                "pool": str(10**18),
+                "previous_cumulative": {ADDR[0]: "5"},
+                "previous_indexes": {ADDR[0]: 0},
+                "shares": {a: str(v) for a, v in epoch.shares.items()},
+                "cumulative": {a: str(v) for a, v in epoch.cumulative.items()},
+                "indexes": epoch.indexes,
+                "root": "0x" + epoch.root.hex(),
+            },
+        }
+    )
+
+
+def _committed(record: dict) -> dict:
+    """``record`` with the winner's token metadata committing to its votes and inputs."""
+    pool = [bytes.fromhex(w[2:]) for w in record["pool"]]
+    impressions = {bytes.fromhex(w[2:]): n for w, n in record["impressions"].items()}
+    commitment = record_commitment(record, pool, impressions)
+    record["token_metadata"] = {
+        "name": "round 4",
+        "attributes": [
+            {"trait_type": "round", "value": record["round"]},
+            {"trait_type": "content hash", "value": record["winner"]},
+            *commitment.attributes(),
+        ],
     }
+    return record
 
 
 def test_an_honest_record_verifies() -> None:
@@ -130,7 +153,9 @@ def test_reassigned_leaf_indexes_are_caught() -> None:
 
 
 def test_malformed_records_are_refused() -> None:
-    with pytest.raises(RecordError, match="not a tastemaker-round/2 record"):
+    with pytest.raises(
+        RecordError, match=r"not a tastemaker-round/3 record.*export the round again"
+    ):
         verify_record({"format": "other"})
     broken = copy.deepcopy(_record())
     del broken["pool"]
@@ -181,7 +206,7 @@ def _bias_record() -> dict:
     from tastemaker.core.estimate import BiasModel
 
     record = _record()
-    record["rules"] = {"prior_exposure": 5, "tally": "member-bias"} | BiasModel().to_json()
+    record["rules"] = RULES | {"tally": "member-bias"} | BiasModel().to_json()
     votes = [Vote.from_json(e["message"]) for e in record["votes"]]
     allowances = {
         a: Allowance(int(v["vp"]), v["earns_rewards"]) for a, v in record["allowances"].items()
@@ -191,7 +216,7 @@ def _bias_record() -> dict:
     record["tally"] = [row.to_json() for row in outcome.tally]
     record["winner"] = "0x" + outcome.winner.hex()
     record["votes_to_flip"] = outcome.votes_to_flip().to_json()
-    return record
+    return _committed(record)
 
 
 def test_a_member_bias_record_verifies_with_its_votes_to_flip() -> None:
@@ -224,3 +249,79 @@ def test_a_tally_or_votes_to_flip_that_does_not_recompute_fails() -> None:
     swapped = _bias_record()
     swapped["rules"]["tally"] = "exposure"
     assert {"tally"} <= _failed(swapped)
+
+
+def _recounted(record: dict) -> dict:
+    """``record`` with its tally, winner and rewards recomputed from its own votes and
+    allowances (a forger's consistent edit), the token metadata left as minted."""
+    votes = [Vote.from_json(e["message"]) for e in record["votes"]]
+    allowances = {
+        a: Allowance(int(v["vp"]), v["earns_rewards"]) for a, v in record["allowances"].items()
+    }
+    impressions = {bytes.fromhex(w[2:]): n for w, n in record["impressions"].items()}
+    outcome = round_outcome(W, votes, impressions, allowances, rules=record["rules"])
+    record["tally"] = [row.to_json() for row in outcome.tally]
+    record["winner"] = "0x" + outcome.winner.hex()
+    rewards = record["rewards"]
+    epoch = reward_epoch(10**18, outcome.reward_weights, {ADDR[0]: 5}, {ADDR[0]: 0})
+    rewards["shares"] = {a: str(v) for a, v in epoch.shares.items()}
+    rewards["cumulative"] = {a: str(v) for a, v in epoch.cumulative.items()}
+    rewards["indexes"] = epoch.indexes
+    rewards["root"] = "0x" + epoch.root.hex()
+    return record
+
+
+def _detail(record: dict, name: str) -> str:
+    return next(c.detail for c in verify_record(record).checks if c.name == name)
+
+
+def test_a_record_that_drops_votes_fails_on_the_commitment_alone() -> None:
+    dropped = _record()
+    del dropped["votes"][1]  # A's down vote on W[1]: the tally and rewards still add up
+    _recounted(dropped)
+    assert _failed(dropped) == {"vote set commitment"}
+    assert "record's 3 votes give root" in _detail(dropped, "vote set commitment")
+    assert "commits to 4 votes" in _detail(dropped, "vote set commitment")
+
+    widened = _record()
+    widened["window"]["close_block"] = 25  # a window where someone staked more
+    assert _failed(widened) == {"vote set commitment"}
+    assert "close block differ" in _detail(widened, "vote set commitment")
+
+    no_metadata = _record()
+    no_metadata["token_metadata"] = None
+    assert _failed(no_metadata) == {"vote set commitment"}
+
+    stripped = _record()
+    stripped["token_metadata"]["attributes"] = stripped["token_metadata"]["attributes"][:3]
+    assert "lacks" in _detail(stripped, "vote set commitment")
+
+    other_work = _record()
+    other_work["token_metadata"]["attributes"][1]["value"] = "0x" + W[2].hex()
+    assert _failed(other_work) == {"token metadata names the winner"}
+
+
+def test_voting_power_must_follow_from_the_stated_stake() -> None:
+    raised = _record()
+    raised["allowances"][ADDR[1]]["vp"] = str(999_999)
+    assert "voting power from stake" in _failed(raised)
+    assert "min_stake 100 gives vp 100" in _detail(raised, "voting power from stake")
+    # Raising the stake with it is consistent on paper: only the chain can tell.
+    both = _record()
+    both["allowances"][ADDR[1]] |= {"min_stake": "999999", "vp": "999999"}
+    assert "voting power from stake" not in _failed(both)
+
+
+def test_a_round_without_winner_lists_the_commitment_as_not_checked() -> None:
+    from tastemaker.core.audit import AuditReport
+
+    record = _record()
+    record["votes"], record["tally"], record["rewards"] = [], [], None
+    record["winner"] = None
+    impressions = {bytes.fromhex(w[2:]): n for w, n in record["impressions"].items()}
+    outcome = round_outcome(W, [], impressions, {}, rules=record["rules"])
+    record["tally"] = [row.to_json() for row in outcome.tally]
+    report = verify_record(record)
+    assert isinstance(report, AuditReport)
+    assert report.ok, report.checks
+    assert [c.name for c in report.unchecked] == ["vote set commitment"]

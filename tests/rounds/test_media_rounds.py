@@ -98,7 +98,7 @@ def test_rounds_of_jokes(tmp_path, monkeypatch) -> None:
                 set(session.scalars(select(PoolEntry.work).where(PoolEntry.round == n)))
                 for n in (1, 2)
             ]
-            record = export_round(session, 2)
+            record = export_round(session, 2, ctx.media)
         assert card is not None  # the model learned from round 1's votes
         assert winners[0] not in pools[1]  # a sold joke is not offered again
         meta = _minted_metadata(scenario, second.token_id)
@@ -131,7 +131,7 @@ def test_rounds_of_imported_images(tmp_path, monkeypatch) -> None:
         assert meta["image"] == f"ipfs://{_cid(ctx, second.winner)}" and "text" not in meta
         with ctx.db.unit_of_work() as session:
             assert session.scalar(select(ModelVersion.card).where(ModelVersion.round == 2))
-            record = export_round(session, 2)
+            record = export_round(session, 2, ctx.media)
         assert verify_record(record).ok
         assert check_rerender(record["winner_recipe"], record["winner"])[0]
     finally:
@@ -158,7 +158,7 @@ def test_rounds_of_llm_texts_mint_and_verify(tmp_path, monkeypatch) -> None:
             second = _round(scenario, 2)
             assert _pool_types(scenario, 2) == {TEXT_PLAIN}
             with ctx.db.unit_of_work() as session:
-                record = export_round(session, 2)
+                record = export_round(session, 2, ctx.media)
                 bred = session.scalars(select(Work).where(Work.round_created == 2)).all()
             assert any(
                 record_parents for record_parents in (_parents(ctx, w.genome_id) for w in bred)

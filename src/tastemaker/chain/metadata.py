@@ -35,6 +35,8 @@ class WorkMetadata:
     votes: int
     media_type: str = IMAGE_PNG
     text: str | None = None  # a text work's text (``image`` is then its card)
+    # More attributes after the standard ones: the round commitment (decision 0051).
+    extra: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         extra: dict[str, Any] = {}
@@ -52,6 +54,7 @@ class WorkMetadata:
                 {"trait_type": "genome hash", "value": self.genome_hash},
                 {"trait_type": "content hash", "value": self.content_hash},
                 {"trait_type": "votes", "display_type": "number", "value": self.votes},
+                *self.extra,
             ],
         }
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
 from rich.table import Table
 
@@ -97,7 +99,7 @@ def export_command(
     from tastemaker.store.media import write_atomic
 
     with round_context() as ctx, ctx.db.unit_of_work() as session:
-        record = export_round(session, number)
+        record = export_round(session, number, ctx.media)
     record["exported_at"] = datetime.now(UTC).isoformat()
     try:
         write_atomic(out, (json.dumps(record, indent=1) + "\n").encode())
@@ -106,27 +108,53 @@ def export_command(
     console.print(f"wrote {out}: {len(record['votes'])} signed votes, {len(record['pool'])} works")
 
 
+OFFLINE_UNCHECKED = (
+    ("token metadata on chain", "that the commitment to the vote set is the minted one"),
+    ("stakes on chain", "each voter's minimum stake in the staking contract"),
+    ("auction on chain", "the auction's winner, amount and the voters' share"),
+    ("root on chain", "the posted reward root and its total"),
+    ("distributor funds", "what the distributor received for the reward pool"),
+    ("claims on chain", "that claims stay within the root and the funds"),
+)
+
+
 @app.command("verify")
 def verify_command(
     record_files: list[Path] = typer.Argument(
         ..., metavar="FILE...", help="Round records; several also check they chain up."
     ),
-    offline: bool = typer.Option(False, help="Skip comparing the root with the chain."),
+    offline: bool = typer.Option(
+        False, help="No node: check the record against itself only, and list what was not."
+    ),
     render: bool = typer.Option(
         False, "--render", help="Also re-render each winner from its recipe and check its hash."
     ),
 ) -> None:
-    """Recompute signatures, tally, rewards and root from each record; compare with the
-    chain; with several records, check each reward epoch starts where the last ended."""
+    """Recompute signatures, tally, rewards, root and the round commitment from each
+    record; check stakes, token, auction, root and distributor against the chain; with
+    several records, check each reward epoch starts where the last ended."""
     from tastemaker.core.audit import verify_history
 
     records = [_read_record(path) for path in record_files]
+    # The record against itself first: a malformed file fails before a node starts.
+    reports = [_audit(path, record) for path, record in zip(record_files, records, strict=True)]
+    history: list = []
+    with contextlib.ExitStack() as stack:
+        chain = None if offline else stack.enter_context(_connect_chain())
+        for path, record, report in zip(record_files, records, reports, strict=True):
+            if chain is None:
+                for name, what in OFFLINE_UNCHECKED:
+                    report.skip(name, f"offline: not checked {what}")
+            else:
+                _check_chain(path, record, report, chain)
+        if len(records) > 1:
+            history = _chain_history(records, chain)
     failed = False
-    for path, record in zip(record_files, records, strict=True):
-        failed |= not _verify_one(path, record, offline, render)
+    for path, record, report in zip(record_files, records, reports, strict=True):
+        failed |= not _show(path, record, report, render)
     if len(records) > 1:
         try:
-            checks = verify_history(records)
+            checks = verify_history(records) + history
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise UsageError(f"the records do not chain up as round records: {exc!r}") from None
         console.print(_checks_table("across records", checks))
@@ -144,19 +172,29 @@ def _read_record(path: Path) -> dict:
     return record
 
 
-def _verify_one(path: Path, record: dict, offline: bool, render: bool = False) -> bool:
+def _connect_chain():  # -> ChainClient (imported late: web3 is slow to import)
+    from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.settings import ChainSettings
+
+    return ChainClient.connect(ChainSettings())
+
+
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+
+
+def _audit(path: Path, record: dict):  # -> AuditReport
     from tastemaker.core.audit import RecordError, verify_record
 
     try:
-        report = verify_record(record)
+        return verify_record(record)
     except RecordError as exc:
         raise UsageError(f"{path}: {exc}") from exc
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+    except _SHAPE_ERRORS as exc:
         # A record of the right format whose fields have the wrong shapes.
         raise UsageError(f"{path} is not a well-formed round record: {exc!r}") from None
-    rewards = record.get("rewards")
-    if rewards is not None and not offline:
-        report.add(*_chain_root_check(record, rewards))
+
+
+def _show(path: Path, record: dict, report, render: bool) -> bool:
     if render and record.get("winner"):
         from tastemaker.generate.reproduce import check_rerender
 
@@ -165,27 +203,54 @@ def _verify_one(path: Path, record: dict, offline: bool, render: bool = False) -
     console.print(_checks_table(str(path), report.checks))
     if report.ok:
         console.print(f"round {report.round} verifies")
+    else:
+        failed = [c.name for c in report.checks if not c.ok]
+        console.print(f"round {report.round} does NOT verify: {', '.join(failed)} failed")
+    if report.unchecked:
+        console.print(f"not checked: {', '.join(c.name for c in report.unchecked)}")
     return report.ok
+
+
+def _check_chain(path: Path, record: dict, report, chain) -> None:
+    from requests.exceptions import RequestException
+    from web3.exceptions import Web3Exception
+
+    from tastemaker.chain.errors import ChainError
+    from tastemaker.rounds.chain_check import check_against_chain
+
+    if chain.chain_id != record["domain"]["chainId"]:
+        raise UsageError(
+            f"{path} is for chain {record['domain']['chainId']}, "
+            f"but the configured node serves chain {chain.chain_id}"
+        )
+    try:
+        check_against_chain(record, report, chain)
+    except ChainError:
+        raise  # unreachable node, no deployment: the CLI prints its one line
+    except (RequestException, Web3Exception) as exc:
+        raise ChainError(f"reading the chain at {chain.rpc_url} failed: {exc}") from None
+    except _SHAPE_ERRORS as exc:
+        raise UsageError(f"{path} is not a well-formed round record: {exc!r}") from None
+
+
+def _chain_history(records: list[dict], chain) -> list:
+    from tastemaker.core.audit import Check
+    from tastemaker.rounds.chain_check import check_tokens_accounted
+
+    if chain is None:
+        return [Check("tokens on chain", True, "offline: not checked", checked=False)]
+    try:
+        return [check_tokens_accounted(records, chain)]
+    except _SHAPE_ERRORS as exc:
+        raise UsageError(f"the records name tokens that are not numbers: {exc!r}") from None
 
 
 def _checks_table(title: str, checks: list) -> Table:
     table = Table("check", "result", "detail", title=title)
     for check in checks:
-        table.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAILED[/]", check.detail)
+        if not check.checked:
+            result = "[yellow]not checked[/]"
+        else:
+            result = "[green]ok[/]" if check.ok else "[red]FAILED[/]"
+        table.add_row(check.name, result, escape(check.detail))
     return table
-
-
-def _chain_root_check(record: dict, rewards: dict) -> tuple[str, bool, str]:
-    from tastemaker.chain.client import ChainClient
-    from tastemaker.chain.settings import ChainSettings
-
-    with ChainClient.connect(ChainSettings()) as chain:
-        if chain.chain_id != record["domain"]["chainId"]:
-            raise UsageError(
-                f"the record is for chain {record['domain']['chainId']}, "
-                f"but the configured node serves chain {chain.chain_id}"
-            )
-        distributor = chain.contract("distributor")
-        posted = bytes(distributor.functions.roots(int(rewards["epoch"])).call())
-    root = "0x" + posted.hex()
-    return "root on chain", root == rewards["root"], f"epoch {rewards['epoch']}: {root}"

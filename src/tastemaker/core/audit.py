@@ -1,13 +1,16 @@
 """Verify a round from its public record alone.
 
 A record (``tastemaker export``) holds the round's domain, rules, pool, impression
-counts, every signed vote, each voter's final allowance, the published tally and
-the reward epoch (with the leaf indexes before and after it). ``verify_record``
-checks every signature, recomputes the tally and the rewards with the same rules the
-service used (``core.outcome``), re-derives the leaf indexes (old accounts keep theirs,
-new ones are appended in address order), rebuilds the Merkle root, and reports each
-check. Comparing the root with the chain is the
-caller's job (it needs a node); this module does no I/O.
+counts, every signed vote, each voter's minimum stake and allowance, the published
+tally, the winner's token metadata and the reward epoch (with the leaf indexes before
+and after it). ``verify_record`` checks every signature, that each allowance follows
+from its stake under the rules, recomputes the tally and the rewards with the same
+rules the service used (``core.outcome``), re-derives the leaf indexes (old accounts
+keep theirs, new ones are appended in address order), rebuilds the Merkle root, and
+recomputes the round commitment (``core.commitment``: the vote-set root and the
+other inputs) and compares it with the one in the token metadata. Whether that
+metadata, the stakes, the auction and the root are the chain's is
+``rounds.chain_check``'s job (it needs a node); this module does no I/O.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tastemaker.core.ballots import BallotError, Vote, VoteDomain, verify_vote
+from tastemaker.core.commitment import RoundCommitment
 from tastemaker.core.outcome import reward_epoch, round_outcome
 from tastemaker.core.tally import rule_of
-from tastemaker.core.voting_power import Allowance
+from tastemaker.core.voting_power import Allowance, VotingRules, allowance
 
 # /2: leaves are (index, account, cumulative) and the rewards carry the leaf indexes.
-RECORD_FORMAT = "tastemaker-round/2"
+# /3: the winner's token metadata with the round commitment (decision 0051).
+RECORD_FORMAT = "tastemaker-round/3"
 
 
 @dataclass
@@ -29,19 +34,29 @@ class Check:
     name: str
     ok: bool
     detail: str = ""
+    checked: bool = True  # False: a fact this run could not check (listed, not failed)
 
 
 @dataclass
 class AuditReport:
     round: int
     checks: list[Check] = field(default_factory=list)
+    # Who earns from this round's votes, recomputed (the chain check needs it).
+    reward_weights: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
+    @property
+    def unchecked(self) -> list[Check]:
+        return [c for c in self.checks if not c.checked]
+
     def add(self, name: str, ok: bool, detail: str = "") -> None:
         self.checks.append(Check(name, ok, detail))
+
+    def skip(self, name: str, why: str) -> None:
+        self.checks.append(Check(name, True, why, checked=False))
 
 
 def _flip_count(flip: Any) -> str:
@@ -59,7 +74,10 @@ class RecordError(ValueError):
 def verify_record(record: dict[str, Any]) -> AuditReport:
     """Recompute the round from ``record``; every check lands in the report."""
     if record.get("format") != RECORD_FORMAT:
-        raise RecordError(f"not a {RECORD_FORMAT} record (format: {record.get('format')!r})")
+        raise RecordError(
+            f"not a {RECORD_FORMAT} record (format: {record.get('format')!r}); "
+            "records of older formats lack the round commitment: export the round again"
+        )
     try:
         return _verify(record)
     except (KeyError, TypeError, ValueError) as exc:
@@ -93,6 +111,7 @@ def _verify(record: dict[str, Any]) -> AuditReport:
         a: Allowance(int(v["vp"]), bool(v["earns_rewards"]))
         for a, v in record["allowances"].items()
     }
+    _check_allowances(report, record)
     unknown = {v.voter for v in votes} - allowances.keys()
     report.add(
         "allowances",
@@ -105,6 +124,8 @@ def _verify(record: dict[str, Any]) -> AuditReport:
         allowances[voter] = Allowance(0, False)
 
     outcome = round_outcome(pool, votes, impressions, allowances, rules=record["rules"])
+    report.reward_weights = dict(outcome.reward_weights)
+    _check_commitment(report, record, pool, impressions)
     published = record["tally"]
     recomputed = [row.to_json() for row in outcome.tally]
     report.add(
@@ -161,6 +182,107 @@ def _verify(record: dict[str, Any]) -> AuditReport:
         root = "0x" + epoch.root.hex()
         report.add("merkle root", root == rewards["root"], root)
     return report
+
+
+def voting_rules(rules: dict[str, Any]) -> VotingRules:
+    """The VP rules a record names (``RoundSettings.rules_json``)."""
+    return VotingRules(
+        curve=rules["vp_curve"],
+        baseline_vp=int(rules["baseline_vp"]),
+        min_stake_to_earn=int(rules["min_stake_to_earn"]),
+    )
+
+
+def _check_allowances(report: AuditReport, record: dict[str, Any]) -> None:
+    """Each voter's VP and reward eligibility follow from their minimum stake (whether
+    that stake is the chain's is ``rounds.chain_check``'s question)."""
+    rules = voting_rules(record["rules"])
+    wrong = []
+    for account, entry in record["allowances"].items():
+        stake = int(entry["min_stake"])
+        expected = allowance(stake, rules)
+        stated = (int(entry["vp"]), bool(entry["earns_rewards"]))
+        if stated != (expected.vp, expected.earns_rewards):
+            wrong.append(
+                f"{account}: min_stake {stake} gives vp {expected.vp} "
+                f"(earns: {expected.earns_rewards}), the record says vp {entry['vp']} "
+                f"(earns: {entry['earns_rewards']})"
+            )
+    report.add(
+        "voting power from stake",
+        not wrong,
+        "; ".join(wrong[:3]) if wrong else f"{len(record['allowances'])} follow the rules",
+    )
+
+
+def record_commitment(
+    record: dict[str, Any], pool: list[bytes], impressions: dict[bytes, int]
+) -> RoundCommitment:
+    """The commitment recomputed from the record's own votes and inputs."""
+    window = record["window"]
+    return RoundCommitment.of(
+        [_hex32(v["id"]) for v in record["votes"]],
+        int(window["open_block"]),
+        int(window["close_block"]),
+        pool,
+        impressions,
+        record["rules"],
+    )
+
+
+def _check_commitment(
+    report: AuditReport, record: dict[str, Any], pool: list[bytes], impressions: dict[bytes, int]
+) -> None:
+    """The record's votes and tally inputs are those the token metadata commits to."""
+    name = "vote set commitment"
+    metadata = record.get("token_metadata")
+    if record.get("winner") is None:
+        report.skip(name, "no winner was minted, so nothing on chain commits to this round")
+        return
+    if not isinstance(metadata, dict):
+        report.add(name, False, "the record lacks the winner's token metadata (the commitment)")
+        return
+    try:
+        committed = RoundCommitment.from_metadata(metadata)
+    except (ValueError, TypeError) as exc:
+        report.add(name, False, str(exc))
+        return
+    if committed is None:
+        report.add(name, False, "the token metadata carries no round commitment")
+        return
+    mine = record_commitment(record, pool, impressions)
+    differs = committed.differences(mine)
+    if not differs:
+        detail = f"{mine.votes_cast} votes, root {mine.votes_root}"
+    elif "vote set root" in differs or "votes cast" in differs:
+        detail = (
+            f"the record's {mine.votes_cast} votes give root {mine.votes_root}; the token "
+            f"commits to {committed.votes_cast} votes with root {committed.votes_root}: "
+            "votes were dropped, added or altered"
+        )
+        others = [d for d in differs if d not in ("vote set root", "votes cast")]
+        if others:
+            detail += f"; also differs: {', '.join(others)}"
+    else:
+        detail = f"the record's {', '.join(differs)} differ from what the token commits to"
+    report.add(name, not differs, detail)
+    attributes = {
+        a.get("trait_type"): a.get("value")
+        for a in metadata.get("attributes") or []
+        if isinstance(a, dict)
+    }
+    same_work = (
+        attributes.get("content hash") == record["winner"]
+        and attributes.get("round") == report.round
+    )
+    report.add(
+        "token metadata names the winner",
+        same_work,
+        f"round {report.round}, {record['winner']}"
+        if same_work
+        else f"the metadata names round {attributes.get('round')!r}, work "
+        f"{attributes.get('content hash')!r}",
+    )
 
 
 def verify_history(records: list[dict[str, Any]]) -> list[Check]:

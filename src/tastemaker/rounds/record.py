@@ -2,8 +2,10 @@
 
 ``export_round`` writes what ``tastemaker.core.audit.verify_record`` reads: the
 vote domain, rules, pool, impression counts, every signed vote as received, each
-voter's final allowance, the tally, the winner and the reward epoch with the
-cumulative totals and the leaf indexes before and after it.
+voter's final allowance, the tally, the winner, the winner's token metadata (whose
+hash is the token URI on chain and which commits to the whole vote set, decision
+0051) and the reward epoch with the cumulative totals and the leaf indexes before
+and after it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from tastemaker.core.audit import RECORD_FORMAT
 from tastemaker.core.ballots import DOMAIN_NAME, DOMAIN_VERSION
 from tastemaker.core.tally import TallyRow
 from tastemaker.rounds import states
+from tastemaker.rounds.metadata import winner_metadata
 from tastemaker.rounds.service import (
     RoundError,
     get_round,
@@ -24,6 +27,7 @@ from tastemaker.rounds.service import (
     reward_ledger,
     stored_outcome,
 )
+from tastemaker.store.media import MediaStore
 from tastemaker.store.tables import (
     AllowanceRecord,
     Auction,
@@ -41,7 +45,8 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def export_round(session: Session, number: int) -> dict[str, Any]:
+def export_round(session: Session, number: int, media: MediaStore | None = None) -> dict[str, Any]:
+    """The public record of closed round ``number`` (``media``: for a text winner's card)."""
     round_ = get_round(session, number)
     if round_.state in (states.OPENING, states.VOTING, states.CLOSING):
         raise RoundError(f"round {number} is {round_.state}: only closed rounds are exported")
@@ -104,6 +109,10 @@ def export_round(session: Session, number: int) -> dict[str, Any]:
         "winner_recipe": _recipe(session, round_.winner) if round_.winner else None,
         "votes_to_flip": round_.votes_to_flip,
         "token_id": round_.token_id,
+        # What the token URI on chain hashes: it carries the round commitment (0051).
+        "token_metadata": winner_metadata(session, round_, media).to_json()
+        if round_.winner
+        else None,
     }
     auction = session.get(Auction, number)
     if auction is not None:

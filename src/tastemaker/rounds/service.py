@@ -24,10 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tastemaker.chain.card import text_card
 from tastemaker.chain.client import ChainClient
-from tastemaker.chain.metadata import WorkMetadata
-from tastemaker.core.media import IMAGE_PNG, extension, is_text
 from tastemaker.core.merkle import RewardTree, assign_indexes
 from tastemaker.core.outcome import RoundOutcome, StoredVote, reward_epoch, round_outcome
 from tastemaker.core.rewards import share_of
@@ -37,6 +34,7 @@ from tastemaker.generate.batch import generate_works
 from tastemaker.generate.genome import Genome
 from tastemaker.rounds import crashpoints, reconcile, states
 from tastemaker.rounds.curation import Candidate, Curator, History, PastVote
+from tastemaker.rounds.metadata import winner_metadata
 from tastemaker.rounds.settings import RoundSettings
 from tastemaker.store.db import Database
 from tastemaker.store.media import MediaStore
@@ -339,35 +337,6 @@ def stored_outcome(session: Session, round_: Round) -> RoundOutcome:
     return round_outcome(pool, votes, impressions, allowances, rules=round_.rules)
 
 
-def winner_metadata(
-    ctx: RoundContext,
-    number: int,
-    cid: str,
-    media_type: str,
-    genome_id: str,
-    winner: bytes,
-    votes: int,
-) -> WorkMetadata:
-    """The winner's token metadata; a text work's card is stored beside its text."""
-    text, image = None, f"ipfs://{cid}"
-    if is_text(media_type):
-        text = ctx.media.get_bytes(cid, extension(media_type)).decode("utf-8")
-        card = ctx.media.put_bytes(text_card(text, f"Tastemaker · round {number}"), "png")
-        image = f"ipfs://{card.cid}"
-    return WorkMetadata(
-        name=f"Tastemaker round {number}",
-        description=f"The community's pick of round {number}.",
-        image=image,
-        round=number,
-        engine=ctx.engine_name,
-        genome_hash="0x" + genome_id,
-        content_hash="0x" + winner.hex(),
-        votes=votes,
-        media_type=media_type,
-        text=text,
-    )
-
-
 def close_round(
     ctx: RoundContext, number: int, now: datetime | None = None, force: bool = False
 ) -> str:
@@ -433,22 +402,12 @@ def close_round(
         winner, token_id = round_.winner, round_.token_id
         if winner is None:
             return round_.state
-        voters_on_winner = session.scalar(
-            select(TallyRowRecord.voters).where(
-                TallyRowRecord.round == number, TallyRowRecord.work == winner
-            )
-        )
-        work = session.get(Work, winner)
-        genome_id = work.genome_id if work else ""
-        cid = work.cid if work else ""
-        media_type = work.media_type if work else IMAGE_PNG
+        # With the round commitment (decision 0051); export rebuilds the same bytes.
+        metadata = winner_metadata(session, round_, ctx.media)
     ctx.checkpoint("tallied")
 
     token_id = reconcile.winner_token(ctx, number, winner, token_id)
     if token_id is None:
-        metadata = winner_metadata(
-            ctx, number, cid, media_type, genome_id, winner, int(voters_on_winner or 0)
-        )
         ctx.media.put_bytes(metadata.to_bytes(), "json")
         auction_house = ctx.chain.contract("auction").address
         token_id = ctx.chain.mint_work(auction_house, winner, metadata.uri())
