@@ -20,9 +20,9 @@ unlike wall-clock figures), the load average, the server processes and database.
     python benchmarks/web_load.py [--voters 200] [--votes-each 20] [--workers 1]
                                   [--db sqlite|postgresql] [--profile DIR]
 
-``--profile DIR`` runs the server under py-spy (``--gil``: only samples holding the
-GIL, i.e. CPU) and writes DIR/serve.txt (raw stacks); ``benchmarks/profile_summary.py``
-sums them by component.
+``--profile DIR`` attaches py-spy to the server processes for the voting phase
+(``--gil``: only samples of a thread holding the GIL, i.e. CPU) and writes
+DIR/serve.txt (raw stacks); ``benchmarks/profile_summary.py`` sums them by component.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -244,7 +245,9 @@ def process_tree_cpu_s(pid: int) -> float:
     return total
 
 
-async def load(host: str, port: int, voters: int, votes_each: int, server_pid: int) -> dict:
+async def load(
+    host: str, port: int, voters: int, votes_each: int, server_pid: int, profile: Path | None
+) -> dict:
     base = f"http://{host}:{port}"
     current = httpx.get(base + "/api/rounds/current").json()
     number = current["number"]
@@ -267,7 +270,10 @@ async def load(host: str, port: int, voters: int, votes_each: int, server_pid: i
     )
     sign_in_s = time.perf_counter() - began
     stats["errors"] += [f"sign-in: {e!r}" for e in outcome if isinstance(e, BaseException)]
+    for conn in conns:  # fresh connections: the server closes ones idle past its keep-alive
+        conn.close()
     # Every voter is signed in: now all of them vote at once.
+    spy = start_profiler(server_pid, profile / "serve.txt") if profile else None
     cpu_before, load_before = process_tree_cpu_s(server_pid), os.getloadavg()
     began = time.perf_counter()
     await asyncio.gather(
@@ -275,6 +281,8 @@ async def load(host: str, port: int, voters: int, votes_each: int, server_pid: i
     )
     elapsed = time.perf_counter() - began
     cpu_s, load_after = process_tree_cpu_s(server_pid) - cpu_before, os.getloadavg()
+    if spy is not None:
+        stop_profiler(spy)
     for conn in conns:
         conn.close()
     return {
@@ -331,6 +339,20 @@ def _wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
             time.sleep(0.2)
 
 
+def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy on the server and its workers, sampling only threads that hold the GIL
+    (CPU, not waiting), from now until ``stop_profiler``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    command = [spy, "record", "--pid", str(pid), "--subprocesses", "--gil", "-r", "200"]
+    return subprocess.Popen([*command, "-f", "raw", "-o", str(out)], stdout=subprocess.DEVNULL)
+
+
+def stop_profiler(spy: subprocess.Popen[bytes]) -> None:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its samples on Ctrl-C
+    spy.wait(timeout=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--voters", type=int, default=200)
@@ -357,18 +379,13 @@ def main() -> None:
         env = os.environ | {"TASTEMAKER_HOME": str(home), "TASTEMAKER_DATABASE_URL": db_url}
         command = [sys.executable, "-m", "tastemaker", "serve", "--port", str(args.port)]
         command += ["--workers", str(args.workers), "--no-access-log"]
-        if args.profile:
-            args.profile.mkdir(parents=True, exist_ok=True)
-            spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-            out = str(args.profile / "serve.txt")
-            command = [spy, "record", "--gil", "-r", "250", "-s", "-f", "raw", "-o", out, "--"]
-            command += [sys.executable, "-m", "tastemaker", "serve", "--port", str(args.port)]
-            command += ["--workers", str(args.workers), "--no-access-log"]
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         try:
             _wait_healthy(f"http://127.0.0.1:{args.port}", server)
             result = asyncio.run(
-                load("127.0.0.1", args.port, args.voters, args.votes_each, server.pid)
+                load(
+                    "127.0.0.1", args.port, args.voters, args.votes_each, server.pid, args.profile
+                )
             )
         finally:
             server.terminate()

@@ -9,7 +9,7 @@ load a batch is one item and nothing waits; under heavy load batches grow by
 themselves, with no timer.
 
 One writer thread per process drains a queue; callers wait on a future (a thread
-with ``submit``, a coroutine with ``asyncio.wrap_future(submit_future(...))``). The
+with ``submit``, a coroutine with ``submit_async``). The
 batch runs in ``Database.write_unit``, which on SQLite holds the write lock from the
 first read, so several server processes on one database stay exact. If storing a
 batch fails, its items are stored one by one, so an item that trips an unexpected
@@ -22,11 +22,13 @@ sender being told.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +42,34 @@ Item = TypeVar("Item")
 BatchHandler = Callable[[Session, Sequence[Item]], Sequence[object]]
 
 
+class _Done(Protocol):
+    def set_result(self, result: object) -> None: ...
+
+
+class _LoopWaiter:
+    """Resolves an asyncio future from the writer thread, on the future's loop."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[object]) -> None:
+        self.loop, self.future = loop, future
+
+    def set_result(self, result: object) -> None:
+        _wake(self.loop, [(self.future, result)])
+
+
+def _wake(loop: asyncio.AbstractEventLoop, results: list[tuple[asyncio.Future, object]]) -> None:
+    """Hand answers to coroutines waiting on ``loop``: one wake-up for all of them."""
+    with contextlib.suppress(RuntimeError):  # the loop has closed: no one is waiting
+        loop.call_soon_threadsafe(_resolve, results)
+
+
+def _resolve(results: list[tuple[asyncio.Future, object]]) -> None:
+    for future, result in results:
+        if not future.done():  # the request may have been cancelled (client gone)
+            future.set_result(result)
+
+
 class GroupCommit(Generic[Item]):
     """Stores submitted items in batches with ``handle``, on one writer thread."""
 
@@ -49,19 +79,31 @@ class GroupCommit(Generic[Item]):
         self.db = db
         self.handle = handle
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Item, Future[object]] | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Item, _Done] | object] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def submit_future(self, item: Item) -> Future[object]:
         """Queue ``item``; the future resolves once its batch has committed (or failed)."""
         done: Future[object] = Future()
+        self._put(item, done)
+        return done
+
+    async def submit_async(self, item: Item) -> object:
+        """``submit`` for a coroutine: its answer (a refusal is returned, not raised),
+        handed to the event loop once the batch has committed. (An asyncio future, not
+        a thread one: no lock and condition per request.)"""
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._put(item, _LoopWaiter(loop, waiter))
+        return await waiter
+
+    def _put(self, item: Item, done: _Done) -> None:
         with self._lock:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._run, name="group-commit", daemon=True)
                 self._writer.start()
             self._queue.put((item, done))
-        return done
 
     def submit(self, item: Item, timeout: float | None = 60.0) -> object:
         """Store ``item`` and return its answer once committed; raises its refusal."""
@@ -99,7 +141,7 @@ class GroupCommit(Generic[Item]):
             if stop:
                 return
 
-    def _store(self, batch: list[tuple[Item, Future[object]]]) -> None:
+    def _store(self, batch: list[tuple[Item, _Done]]) -> None:
         try:
             with self.db.write_unit() as session:
                 answers = self.handle(session, [item for item, _ in batch])
@@ -110,8 +152,14 @@ class GroupCommit(Generic[Item]):
             else:
                 batch[0][1].set_result(exc)
             return
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, object]]] = {}
         for (_, done), answer in zip(batch, answers, strict=True):
-            done.set_result(answer)
+            if isinstance(done, _LoopWaiter):
+                by_loop.setdefault(done.loop, []).append((done.future, answer))
+            else:
+                done.set_result(answer)
+        for loop, results in by_loop.items():
+            _wake(loop, results)
 
 
 class VoteIntake(GroupCommit[Ballot]):

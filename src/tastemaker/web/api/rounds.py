@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -88,7 +87,7 @@ async def next_work(ctx: Ctx, number: int, who: Cookie) -> Response:
         raise Problem(404, "unknown_round", f"there is no round {number}")
     vp = (await ctx.allowance_async(who.address)).vp
     job = NextJob(who, ShowRequest(number, who.address, ctx.now()))
-    chosen = await asyncio.wrap_future(ctx.intake.submit_future(job))
+    chosen = await ctx.intake.submit_async(job)
     if isinstance(chosen, ShowRefused):
         status = 404 if chosen.code == "unknown_round" else 409
         raise Problem(status, chosen.code, str(chosen))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
@@ -104,7 +103,7 @@ async def cast(ctx: Ctx, who: Cookie, body: SignedVote) -> Response:
     # Stored (committed, with whatever votes arrived at the same time) before we say
     # yes; the batch also checks the session's row and that the vote is the member's.
     ballot = Ballot(body.message.model_dump(), body.signature, ctx.now(), grant)
-    receipt = await asyncio.wrap_future(ctx.intake.submit_future(VoteJob(who, ballot)))
+    receipt = await ctx.intake.submit_async(VoteJob(who, ballot))
     if isinstance(receipt, Exception):
         raise receipt
     assert isinstance(receipt, VoteReceipt)
