@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tastemaker.rounds.states import VOTING
@@ -107,6 +108,14 @@ _COUNT = (
 )
 
 
+_INSERT = {
+    name: module.insert(Impression.__table__)
+    .on_conflict_do_nothing(index_elements=["round", "member", "work"])
+    .returning(_imp.round, _imp.work)
+    for name, module in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+
+
 @dataclass
 class _RoundState:
     pool: list[PoolWork]
@@ -115,20 +124,12 @@ class _RoundState:
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, bytes]]:
-    """Insert impressions in one statement, skipping any another process recorded
-    first (the same member in two tabs on two servers); returns (round, work) of each
-    row inserted."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    statement = (
-        dialect_insert(Impression.__table__)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["round", "member", "work"])
-        .returning(_imp.round, _imp.work)
-    )
-    return [(row.round, row.work) for row in session.execute(statement)]
+    """Insert impressions, skipping any another process recorded first (the same
+    member in two tabs on two servers); returns (round, work) of each row inserted.
+    One cached statement run over the rows (SQLAlchemy batches them into multi-row
+    INSERTs with RETURNING)."""
+    dialect = session.get_bind().dialect.name
+    return [(row.round, row.work) for row in session.execute(_INSERT[dialect], rows)]
 
 
 def show_next(session: Session, requests: Sequence[ShowRequest]) -> list[Shown | ShowRefused]:

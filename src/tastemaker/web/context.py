@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
+from sqlalchemy import select
 
 from tastemaker.core.voting_power import Allowance, allowance
 from tastemaker.rounds.service import RoundContext
-from tastemaker.store.tables import Work
+from tastemaker.store.tables import PoolEntry, Work
 from tastemaker.web import queries
 from tastemaker.web.intake import WebIntake
 from tastemaker.web.settings import WebSettings
@@ -81,23 +82,27 @@ class WebContext:
             self._stakes[address] = (time.monotonic(), value)
         return value
 
-    async def work_json(self, content_hash: bytes) -> dict[str, Any]:
-        """A work as the API shows it; works are content-addressed and never change, so
-        each is read once per process (on a worker thread), then served from memory."""
+    async def work_json(self, number: int, content_hash: bytes) -> dict[str, Any]:
+        """A work of round ``number``'s pool as the API shows it. Works are content-
+        addressed and never change, so a pool's are read once per process (on a worker
+        thread, all of them at the first miss), then served from memory."""
         found = self._works.get(content_hash)
         if found is None:
-            found = await to_thread.run_sync(self._read_work, content_hash)
-            if len(self._works) >= WORK_CACHE_SIZE:
+            pool = await to_thread.run_sync(self._read_pool, number)
+            if len(self._works) + len(pool) > WORK_CACHE_SIZE:
                 self._works.clear()
-            self._works[content_hash] = found
+            self._works.update(pool)
+            found = pool[content_hash]  # a pool entry always has its work (a foreign key)
         return found
 
-    def _read_work(self, content_hash: bytes) -> dict[str, Any]:
+    def _read_pool(self, number: int) -> dict[bytes, dict[str, Any]]:
         with self.rounds.db.unit_of_work() as session:
-            work = session.get(Work, content_hash)
-            if work is None:  # a pool entry always has its work (a foreign key)
-                raise LookupError(f"work 0x{content_hash.hex()} is not stored")
-            return queries.work_json(work)
+            works = session.scalars(
+                select(Work)
+                .join(PoolEntry, PoolEntry.work == Work.content_hash)
+                .where(PoolEntry.round == number)
+            )
+            return {work.content_hash: queries.work_json(work) for work in works}
 
     def cached_allowance(self, address: str) -> Allowance | None:
         """The allowance if the stake is cached (no node round trip), else None."""

@@ -107,7 +107,7 @@ async def next_work(ctx: Ctx, number: int, who: Cookie) -> Response:
         "your_vote": None,
     }
     if chosen.work is not None:
-        body["work"] = await ctx.work_json(chosen.work)
+        body["work"] = await ctx.work_json(number, chosen.work)
         previous = chosen.votes.get(chosen.work)
         if previous is not None:
             body["your_vote"] = {
