@@ -32,6 +32,7 @@ from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from tastemaker.errors import TastemakerError
 from tastemaker.rounds.votes import MAX_BATCH, AllowanceLookup, Ballot, VoteReceipt, cast_votes
 from tastemaker.store.db import Database
 
@@ -70,15 +71,32 @@ def _resolve(results: list[tuple[asyncio.Future, object]]) -> None:
             future.set_result(result)
 
 
+class Overloaded(TastemakerError):
+    """More items are waiting than the writer may queue: refused before anything is
+    written (the web app answers 503 with Retry-After)."""
+
+
+# Items that may wait for the writer; past it a submit is refused, not queued for a
+# wait longer than a client would stay for.
+MAX_QUEUE = 20_000
+
+
 class GroupCommit(Generic[Item]):
     """Stores submitted items in batches with ``handle``, on one writer thread."""
 
-    def __init__(self, db: Database, handle: BatchHandler[Item], max_batch: int = 256) -> None:
+    def __init__(
+        self,
+        db: Database,
+        handle: BatchHandler[Item],
+        max_batch: int = 256,
+        max_queue: int = MAX_QUEUE,
+    ) -> None:
         if not 1 <= max_batch <= MAX_BATCH:
             raise ValueError(f"max_batch must be 1..{MAX_BATCH}, got {max_batch}")
         self.db = db
         self.handle = handle
         self.max_batch = max_batch
+        self.max_queue = max_queue
         self._queue: queue.SimpleQueue[tuple[Item, _Done] | object] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -99,6 +117,8 @@ class GroupCommit(Generic[Item]):
         return await waiter
 
     def _put(self, item: Item, done: _Done) -> None:
+        if self._queue.qsize() >= self.max_queue:
+            raise Overloaded(f"{self.max_queue} requests are already waiting to be stored")
         with self._lock:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._run, name="group-commit", daemon=True)
