@@ -328,7 +328,7 @@ def _drop_schema(base: str, schema: str) -> None:
 
 
 def _wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # a loaded machine: N processes import everything
     while True:
         try:
             httpx.get(base + "/api/health", timeout=1).raise_for_status()

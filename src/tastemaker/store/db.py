@@ -167,7 +167,7 @@ class Database:
         write the same rows: on SQLite it holds the write lock from its first statement
         (``make_writer_engine``); on PostgreSQL it is ``unit_of_work``, whose callers
         lock the rows they read (``SELECT ... FOR UPDATE``)."""
-        if make_url(self.url).get_backend_name() != "sqlite":
+        if sqlite_file(self.url) is None:  # PostgreSQL (or an in-memory SQLite: one process)
             with self.unit_of_work() as session:
                 yield session
             return
