@@ -383,9 +383,7 @@ def main() -> None:
         try:
             _wait_healthy(f"http://127.0.0.1:{args.port}", server)
             result = asyncio.run(
-                load(
-                    "127.0.0.1", args.port, args.voters, args.votes_each, server.pid, args.profile
-                )
+                load("127.0.0.1", args.port, args.voters, args.votes_each, server.pid, args.profile)
             )
         finally:
             server.terminate()
