@@ -1,16 +1,28 @@
 """Load on the web app: 200 concurrent simulated voters over loopback.
 
-The script deploys the contracts on the embedded chain, opens a small round, then
-starts the web app in its own process (uvicorn, one worker, SQLite) attached to
-the same chain. Each simulated voter signs in with SIWE, then repeatedly asks for
-the next work (recording the impression) and casts an EIP-712 signed vote on it,
-as the vote page does. Votes are signed in the load process with each voter's own
-key; VP comes from the deployment's baseline VP for signed-in wallets.
+The script deploys the contracts on the embedded chain and opens a small round,
+then starts ``tastemaker serve --workers N`` attached to the same chain, on SQLite
+(the default) or on PostgreSQL (``--db postgresql``, a fresh schema of the server
+named by $TASTEMAKER_TEST_POSTGRES_URL). Each simulated voter signs in with SIWE,
+then repeatedly asks for the next work (recording the impression) and casts an
+EIP-712 signed vote on it, as the vote page does.
+
+The server is what is measured, not the client: every voter's votes on every pool
+work are signed before the clock starts, and the client speaks HTTP/1.1 over raw
+asyncio streams (keep-alive, one connection per voter) rather than through a
+general HTTP library, so it costs a fraction of the server's CPU.
 
 Prints JSON: votes/s over the voting phase, p50/p99 latency of vote intake and of
-"next work", and every error counted (a non-2xx answer or a transport error).
+"next work", every error counted (a non-2xx answer or a transport error), the
+server's CPU time per vote + next-work pair (comparable across machine loads,
+unlike wall-clock figures), the load average, the server processes and database.
 
-    python benchmarks/web_load.py [--voters 200] [--votes-each 5]
+    python benchmarks/web_load.py [--voters 200] [--votes-each 20] [--workers 1]
+                                  [--db sqlite|postgresql] [--profile DIR]
+
+``--profile DIR`` attaches py-spy to the server processes for the voting phase
+(``--gil``: only samples of a thread holding the GIL, i.e. CPU) and writes
+DIR/serve.txt (raw stacks); ``benchmarks/profile_summary.py`` sums them by component.
 """
 
 from __future__ import annotations
@@ -19,21 +31,25 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+from coincurve import PrivateKey
 from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
 
-from tastemaker.core.ballots import Vote, VoteDomain, sign_vote
+from tastemaker.core.ballots import Vote, VoteDomain, work_hash
 
 TOKEN = 10**18
 ROUND_ENV = {
@@ -43,45 +59,28 @@ ROUND_ENV = {
     "TASTEMAKER_ROUND_IMAGE_SIZE": "32",
     "TASTEMAKER_ROUND_BASELINE_VP": str(100 * TOKEN),
 }
+POSTGRES_URL_ENV = "TASTEMAKER_TEST_POSTGRES_URL"
 
 
-def _context(home: Path, chain: Any, workers: int | None = None) -> Any:
-    """The round service over ``home`` with a random curator, as both processes use it."""
+def _context(home: Path, db_url: str, chain: Any) -> Any:
     from tastemaker.rounds.curation import RandomCurator
     from tastemaker.rounds.service import RoundContext
     from tastemaker.rounds.settings import RoundSettings
-    from tastemaker.store.db import Database, sqlite_url
+    from tastemaker.store.db import Database
     from tastemaker.store.media import MediaStore
 
     return RoundContext(
-        db=Database(sqlite_url(home / "tastemaker.db")),
+        db=Database(db_url),
         chain=chain,
         media=MediaStore(home / "media"),
         settings=RoundSettings(),
         curator=RandomCurator(),
         home=home,
-        workers=workers,
+        workers=1,
     )
 
 
-def serve(home: Path, port: int) -> None:
-    """The server process: the app over the prepared home, on one uvicorn worker."""
-    import logging
-
-    import uvicorn
-
-    from tastemaker.chain.client import ChainClient
-    from tastemaker.chain.settings import ChainSettings
-    from tastemaker.web import create_app
-    from tastemaker.web.settings import WebSettings
-
-    logging.disable(logging.WARNING)
-    ctx = _context(home, ChainClient.connect(ChainSettings(home=home)))
-    app = create_app(ctx, WebSettings(secret_key="bench"))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", backlog=1024)
-
-
-def prepare(home: Path) -> Any:
+def prepare(home: Path, db_url: str) -> Any:
     """Deploy and open a round (this process keeps the embedded node running)."""
     from tastemaker.chain.client import ChainClient, dev_account
     from tastemaker.chain.deployment import DeployParams
@@ -90,7 +89,7 @@ def prepare(home: Path) -> Any:
 
     chain = ChainClient.connect(ChainSettings(home=home))
     chain.deploy(DeployParams(treasury=dev_account(9).address))
-    ctx = _context(home, chain, workers=1)
+    ctx = _context(home, db_url, chain)
     open_round(ctx)
     ctx.db.dispose()
     return chain
@@ -107,56 +106,118 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def sign_in(client: httpx.AsyncClient, account: LocalAccount) -> None:
-    answer = await client.post("/api/auth/message", json={"address": account.address})
-    message = answer.json()["message"]
-    signature = account.sign_message(encode_defunct(text=message)).signature
-    verified = await client.post(
-        "/api/auth/verify", json={"message": message, "signature": "0x" + bytes(signature).hex()}
+class Connection:
+    """One keep-alive HTTP/1.1 connection with a session cookie: just enough client."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.cookie: str | None = None
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self._streams
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        )
+        if self.cookie:
+            head += f"Cookie: tm_session={self.cookie}\r\n"
+        try:
+            writer.write(head.encode() + b"\r\n" + body)
+            raw = await reader.readuntil(b"\r\n\r\n")
+            lines = raw.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            length, close = 0, False
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                name, value = name.strip().lower(), value.strip()
+                if name == "content-length":
+                    length = int(value)
+                elif name == "set-cookie" and value.startswith("tm_session="):
+                    self.cookie = value.split(";", 1)[0].split("=", 1)[1]
+                elif name == "connection" and value.lower() == "close":
+                    close = True
+            payload = await reader.readexactly(length)
+        except BaseException:
+            self.close()
+            raise
+        if close:
+            self.close()
+        return status, payload
+
+    def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
+async def sign_in(conn: Connection, account: LocalAccount) -> None:
+    status, body = await conn.request(
+        "POST", "/api/auth/message", json.dumps({"address": account.address}).encode()
     )
-    verified.raise_for_status()
+    message = json.loads(body)["message"]
+    signature = account.sign_message(encode_defunct(text=message)).signature
+    status, body = await conn.request(
+        "POST",
+        "/api/auth/verify",
+        json.dumps({"message": message, "signature": "0x" + bytes(signature).hex()}).encode(),
+    )
+    if status != 200:
+        raise RuntimeError(f"sign-in {status}: {body[:200]!r}")
+
+
+def fast_sign(digest: bytes, key: bytes) -> bytes:
+    """What ``core.ballots.sign_vote`` makes (r, s, v), straight from coincurve: twelve
+    thousand signatures in a second, not a minute. Low-s, as libsecp256k1 always signs."""
+    raw = PrivateKey(bytes(key)).sign_recoverable(digest, hasher=None)
+    return raw[:64] + bytes([raw[64] + 27])
+
+
+def presign(
+    account: LocalAccount, number: int, works: list[str], domain: VoteDomain
+) -> dict[str, bytes]:
+    """This voter's vote on every pool work, signed and encoded before the clock starts.
+    Amounts 1-4 VP by pool position, so up to 25 votes stay within 100 VP."""
+    bodies = {}
+    for position, work in enumerate(works):
+        vote = Vote(
+            account.address,
+            number,
+            work_hash(work),
+            1 if position % 3 else -1,
+            TOKEN * (1 + position % 4),
+            1,
+        )
+        signature = "0x" + fast_sign(vote.digest(domain), account.key).hex()
+        bodies[work] = json.dumps({"message": vote.message_json(), "signature": signature}).encode()
+    return bodies
 
 
 async def vote_loop(
-    client: httpx.AsyncClient,
-    account: LocalAccount,
-    votes: int,
-    domain: VoteDomain,
-    number: int,
-    stats: dict[str, Any],
+    conn: Connection, votes: int, number: int, signed: dict[str, bytes], stats: dict[str, Any]
 ) -> None:
-    """What the vote page does: ask for the next work, sign a vote on it, send it."""
-    for nonce in range(1, votes + 1):
+    """What the vote page does: ask for the next work, vote on it, send the vote."""
+    for _ in range(votes):
         try:
             began = time.perf_counter()
-            shown = await client.post(f"/api/rounds/{number}/next")
+            status, body = await conn.request("POST", f"/api/rounds/{number}/next")
             stats["next_ms"].append((time.perf_counter() - began) * 1000)
-            if shown.status_code != 200:
-                stats["errors"].append(f"next {shown.status_code}: {shown.text[:200]}")
+            if status != 200:
+                stats["errors"].append(f"next {status}: {body[:200]!r}")
                 continue
-            work = shown.json()["work"]
+            work = json.loads(body)["work"]
             if work is None:
                 break
-            vote = Vote(
-                account.address,
-                number,
-                work["content_hash"],
-                1 if nonce % 3 else -1,
-                TOKEN * (1 + nonce % 5),
-                nonce,
-            )
-            body = {
-                "message": vote.message_json(),
-                "signature": "0x" + sign_vote(vote, domain, account.key).hex(),
-            }
             began = time.perf_counter()
-            cast = await client.post("/api/votes", json=body)
+            status, body = await conn.request("POST", "/api/votes", signed[work["content_hash"]])
             stats["vote_ms"].append((time.perf_counter() - began) * 1000)
-            if cast.status_code != 200:
-                stats["errors"].append(f"vote {cast.status_code}: {cast.text[:200]}")
+            if status != 200:
+                stats["errors"].append(f"vote {status}: {body[:200]!r}")
             else:
                 stats["votes"] += 1
-        except httpx.HTTPError as exc:
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             stats["errors"].append(f"{type(exc).__name__}: {exc}")
 
 
@@ -168,31 +229,62 @@ def _latency(values: list[float]) -> dict[str, float]:
     }
 
 
-async def load(base: str, voters: int, votes_each: int) -> dict[str, Any]:
+def process_tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+async def load(
+    host: str, port: int, voters: int, votes_each: int, server_pid: int, profile: Path | None
+) -> dict:
+    base = f"http://{host}:{port}"
+    current = httpx.get(base + "/api/rounds/current").json()
+    number = current["number"]
+    domain = VoteDomain(current["chain_id"], current["verifying_contract"])
+    works: list[str] = []
+    cursor: str | None = "0"
+    while cursor is not None:
+        page = httpx.get(f"{base}/api/rounds/{number}/pool?limit=100&cursor={cursor}").json()
+        works += [w["content_hash"] for w in page["items"]]
+        cursor = page["next_cursor"]
+    if votes_each > min(len(works), 25):
+        raise SystemExit(f"--votes-each must be at most {min(len(works), 25)}")
     accounts = [voter_key(i) for i in range(voters)]
-    clients = [httpx.AsyncClient(base_url=base, timeout=120) for _ in accounts]
+    signed = [presign(a, number, works, domain) for a in accounts]
+    conns = [Connection(host, port) for _ in accounts]
     stats: dict[str, Any] = {"votes": 0, "errors": [], "vote_ms": [], "next_ms": []}
-    try:
-        current = (await clients[0].get("/api/rounds/current")).json()
-        domain = VoteDomain(current["chain_id"], current["verifying_contract"])
-        began = time.perf_counter()
-        signed = await asyncio.gather(
-            *(sign_in(c, a) for c, a in zip(clients, accounts, strict=True)),
-            return_exceptions=True,
-        )
-        sign_in_s = time.perf_counter() - began
-        stats["errors"] += [f"sign-in: {e}" for e in signed if isinstance(e, BaseException)]
-        # Every voter is signed in: now all of them vote at once.
-        began = time.perf_counter()
-        await asyncio.gather(
-            *(
-                vote_loop(c, a, votes_each, domain, current["number"], stats)
-                for c, a in zip(clients, accounts, strict=True)
-            )
-        )
-        elapsed = time.perf_counter() - began
-    finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+    began = time.perf_counter()
+    outcome = await asyncio.gather(
+        *(sign_in(c, a) for c, a in zip(conns, accounts, strict=True)), return_exceptions=True
+    )
+    sign_in_s = time.perf_counter() - began
+    stats["errors"] += [f"sign-in: {e!r}" for e in outcome if isinstance(e, BaseException)]
+    for conn in conns:  # fresh connections: the server closes ones idle past its keep-alive
+        conn.close()
+    # Every voter is signed in: now all of them vote at once.
+    spy = start_profiler(server_pid, profile / "serve.txt") if profile else None
+    cpu_before, load_before = process_tree_cpu_s(server_pid), os.getloadavg()
+    began = time.perf_counter()
+    await asyncio.gather(
+        *(vote_loop(c, votes_each, number, s, stats) for c, s in zip(conns, signed, strict=True))
+    )
+    elapsed = time.perf_counter() - began
+    cpu_s, load_after = process_tree_cpu_s(server_pid) - cpu_before, os.getloadavg()
+    if spy is not None:
+        stop_profiler(spy)
+    for conn in conns:
+        conn.close()
     return {
         "voters": voters,
         "votes_each": votes_each,
@@ -201,49 +293,110 @@ async def load(base: str, voters: int, votes_each: int) -> dict[str, Any]:
         "error_samples": stats["errors"][:5],
         "voting_phase_s": round(elapsed, 2),
         "votes_per_s": round(stats["votes"] / elapsed, 1),
+        "vote_p99_ms": round(percentile(stats["vote_ms"], 0.99), 1),
+        "next_p99_ms": round(percentile(stats["next_ms"], 0.99), 1),
         "vote_latency_ms": _latency(stats["vote_ms"]),
         "next_work_latency_ms": _latency(stats["next_ms"]),
+        # Server CPU (all its processes) per vote with its next-work request.
+        "server_cpu_ms_per_pair": round(1000 * cpu_s / max(stats["votes"], 1), 3),
+        "server_cpu_s": round(cpu_s, 2),
+        "loadavg_1m_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "sign_in_phase_s": round(sign_in_s, 2),
     }
+
+
+def _postgres_schema_url(base: str) -> tuple[str, str]:
+    """A fresh schema on the test server, and a URL whose connections use it."""
+    from sqlalchemy import create_engine, text
+
+    schema = "web_load_" + uuid.uuid4().hex[:10]
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}", schema
+
+
+def _drop_schema(base: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 600  # a loaded machine: N processes import everything
+    while True:
+        try:
+            httpx.get(base + "/api/health", timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the web server did not start") from None
+            time.sleep(0.2)
+
+
+def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy on the server and its workers, sampling only threads that hold the GIL
+    (CPU, not waiting), from now until ``stop_profiler``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    command = [spy, "record", "--pid", str(pid), "--subprocesses", "--gil", "-r", "200"]
+    return subprocess.Popen([*command, "-f", "raw", "-o", str(out)], stdout=subprocess.DEVNULL)
+
+
+def stop_profiler(spy: subprocess.Popen[bytes]) -> None:
+    spy.send_signal(signal.SIGINT)  # py-spy writes its samples on Ctrl-C
+    spy.wait(timeout=120)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--voters", type=int, default=200)
-    parser.add_argument("--votes-each", type=int, default=5)
+    parser.add_argument("--votes-each", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--port", type=int, default=18765)
-    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", type=Path, help="write py-spy stacks of the server here")
     args = parser.parse_args()
-    if args.serve:
-        serve(args.serve, args.port)
-        return
 
     os.environ.update(ROUND_ENV)
+    schema = None
     with tempfile.TemporaryDirectory(prefix="tastemaker-web-load-") as tmp:
         home = Path(tmp) / "home"
         home.mkdir()
-        chain = prepare(home)
-        env = os.environ | {"TASTEMAKER_HOME": str(home)}
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(home), "--port", str(args.port)], env=env
-        )
+        if args.db == "postgresql":
+            base_url = os.environ.get(POSTGRES_URL_ENV)
+            if not base_url:
+                raise SystemExit(f"--db postgresql needs {POSTGRES_URL_ENV}")
+            db_url, schema = _postgres_schema_url(base_url)
+        else:
+            db_url = f"sqlite:///{home / 'tastemaker.db'}"
+        chain = prepare(home, db_url)
+        env = os.environ | {"TASTEMAKER_HOME": str(home), "TASTEMAKER_DATABASE_URL": db_url}
+        command = [sys.executable, "-m", "tastemaker", "serve", "--port", str(args.port)]
+        command += ["--workers", str(args.workers), "--no-access-log"]
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         try:
-            base = f"http://127.0.0.1:{args.port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(base + "/api/health", timeout=1).raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the web server did not start") from None
-                    time.sleep(0.2)
-            result = asyncio.run(load(base, args.voters, args.votes_each))
+            _wait_healthy(f"http://127.0.0.1:{args.port}", server)
+            result = asyncio.run(
+                load("127.0.0.1", args.port, args.voters, args.votes_each, server.pid, args.profile)
+            )
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            server.wait(timeout=60)
             chain.close()
-    result["server"] = "uvicorn, 1 worker, SQLite (WAL), embedded anvil, loopback"
+            if schema is not None:
+                _drop_schema(os.environ[POSTGRES_URL_ENV], schema)
+    result["server_processes"] = args.workers
+    sqlite = "SQLite (WAL, synchronous=FULL)"
+    result["database"] = "PostgreSQL" if args.db == "postgresql" else sqlite
+    result["server"] = (
+        f"tastemaker serve --workers {args.workers} (uvicorn), embedded anvil, loopback"
+    )
     result["cpu_count"] = os.cpu_count()
     print(json.dumps(result, indent=2))
 

@@ -94,3 +94,36 @@ def test_a_database_failure_is_told_to_the_sender(tmp_path) -> None:
     with pytest.raises(Exception, match="votes"):
         intake.submit(Ballot(*_signed(), NOW, GRANT))
     intake.close()
+
+
+def test_a_full_queue_refuses_before_anything_is_written(tmp_path) -> None:
+    import asyncio
+    import threading
+
+    from tastemaker.rounds.intake import GroupCommit, Overloaded
+    from tastemaker.store.db import Database, sqlite_url
+
+    db = Database(sqlite_url(tmp_path / "q.db"))
+    release, stored = threading.Event(), []
+
+    def handle(_session, items):
+        release.wait(10)  # the writer is busy: later items wait in the queue
+        stored.extend(items)
+        return list(items)
+
+    commit = GroupCommit(db, handle, max_batch=1, max_queue=2)
+
+    async def crowd() -> list[object]:
+        first = asyncio.ensure_future(commit.submit_async("a"))
+        await asyncio.sleep(0.2)  # "a" is in the writer's hands, the queue is empty
+        queued = [asyncio.ensure_future(commit.submit_async(x)) for x in ("b", "c")]
+        await asyncio.sleep(0)
+        with pytest.raises(Overloaded):
+            await commit.submit_async("d")
+        release.set()
+        return await asyncio.gather(first, *queued)
+
+    assert asyncio.run(crowd()) == ["a", "b", "c"]
+    assert stored == ["a", "b", "c"], "the refused item was never handed to the writer"
+    commit.close()
+    db.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import sys
 
@@ -17,6 +19,10 @@ console = Console()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="Server processes sharing the port and the database."
+    ),
+    access_log: bool = typer.Option(True, help="Log every request (off behind a proxy that logs)."),
 ) -> None:
     """Run the web app: deploys contracts and opens round 1 first if there are none."""
     import uvicorn
@@ -29,6 +35,7 @@ def serve(
     from tastemaker.store.db import Database
     from tastemaker.store.media import MediaStore
     from tastemaker.web import create_app
+    from tastemaker.web.context import load_secret
     from tastemaker.web.serve import (
         ensure_deployment,
         ensure_open_round,
@@ -74,7 +81,18 @@ def serve(
         console.print(f"Tastemaker at http://{host}:{port}")
         if not web_settings.origins:
             web_settings.origins = serve_origins(host, port)
-        uvicorn.run(create_app(ctx, web_settings), host=host, port=port, log_level="info")
+        options = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
+        if workers == 1:
+            uvicorn.run(create_app(ctx, web_settings), **options)
+            return
+        # Several processes: each builds its own app from the environment (web/worker.py).
+        # What they must agree on is settled here first: the session key, the origins.
+        load_secret(web_settings, settings.home)
+        os.environ["TASTEMAKER_WEB_ORIGINS"] = json.dumps(web_settings.origins)
+        db.dispose()
+        uvicorn.run(
+            "tastemaker.web.worker:create_worker_app", factory=True, workers=workers, **options
+        )
     finally:
         db.dispose()
         chain.close()

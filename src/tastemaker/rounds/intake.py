@@ -1,69 +1,139 @@
-"""Group commit for vote intake: votes from many requests share one transaction.
+"""Group commit: the writes of many requests share one transaction, on one thread.
 
-Each vote is still stored before it is acknowledged: ``submit`` returns (or raises
-the vote's refusal) only after the transaction holding it has committed. What is
-shared is the cost around the checks: one transaction, one commit and a handful of
-statements for every vote that arrived while the previous batch was being written,
-instead of all of that for each vote. Under light load a batch is one vote and
-nothing waits; under heavy load batches grow by themselves, with no timer.
+Each item is still stored before it is acknowledged: its future resolves (with an
+answer, or the item's refusal) only after the transaction holding it has committed.
+What is shared is the cost around the checks: one transaction, one commit (one
+fsync on SQLite) and a handful of statements for every item that arrived while the
+previous batch was being written, instead of all of that for each item. Under light
+load a batch is one item and nothing waits; under heavy load batches grow by
+themselves, with no timer.
 
-One writer thread per process drains a queue; request threads block on a future.
-If storing a batch fails, its votes are stored one by one, so a vote that trips an
-unexpected error fails alone; if the database itself fails (down, locked past its
-timeout), each vote gets that error and is not acknowledged, so nothing is lost
-without the sender being told.
+One writer thread per process drains a queue; callers wait on a future (a thread
+with ``submit``, a coroutine with ``submit_async``). The
+batch runs in ``Database.write_unit``, which on SQLite holds the write lock from the
+first read, so several server processes on one database stay exact. If storing a
+batch fails, its items are stored one by one, so an item that trips an unexpected
+error fails alone; if the database itself fails (down, locked past its timeout),
+each item gets that error and is not acknowledged, so nothing is lost without the
+sender being told.
+
+``VoteIntake`` is the group commit of signed votes (``rounds.votes.cast_votes``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from typing import Generic, Protocol, TypeVar
 
+from sqlalchemy.orm import Session
+
+from tastemaker.errors import TastemakerError
 from tastemaker.rounds.votes import MAX_BATCH, AllowanceLookup, Ballot, VoteReceipt, cast_votes
 from tastemaker.store.db import Database
 
 _STOP = object()
+Item = TypeVar("Item")
+# Stores a batch in the session (the writer commits); one answer per item, in order.
+# An answer that is an exception is raised to that item's caller.
+BatchHandler = Callable[[Session, Sequence[Item]], Sequence[object]]
 
 
-class VoteIntake:
-    """Checks and stores submitted votes in batches, on one writer thread."""
+class _Done(Protocol):
+    def set_result(self, result: object) -> None: ...
+
+
+class _LoopWaiter:
+    """Resolves an asyncio future from the writer thread, on the future's loop."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[object]) -> None:
+        self.loop, self.future = loop, future
+
+    def set_result(self, result: object) -> None:
+        _wake(self.loop, [(self.future, result)])
+
+
+def _wake(loop: asyncio.AbstractEventLoop, results: list[tuple[asyncio.Future, object]]) -> None:
+    """Hand answers to coroutines waiting on ``loop``: one wake-up for all of them."""
+    with contextlib.suppress(RuntimeError):  # the loop has closed: no one is waiting
+        loop.call_soon_threadsafe(_resolve, results)
+
+
+def _resolve(results: list[tuple[asyncio.Future, object]]) -> None:
+    for future, result in results:
+        if not future.done():  # the request may have been cancelled (client gone)
+            future.set_result(result)
+
+
+class Overloaded(TastemakerError):
+    """More items are waiting than the writer may queue: refused before anything is
+    written (the web app answers 503 with Retry-After)."""
+
+
+# Items that may wait for the writer; past it a submit is refused, not queued for a
+# wait longer than a client would stay for.
+MAX_QUEUE = 20_000
+
+
+class GroupCommit(Generic[Item]):
+    """Stores submitted items in batches with ``handle``, on one writer thread."""
 
     def __init__(
         self,
         db: Database,
-        allowance_of: AllowanceLookup | None = None,
+        handle: BatchHandler[Item],
         max_batch: int = 256,
+        max_queue: int = MAX_QUEUE,
     ) -> None:
         if not 1 <= max_batch <= MAX_BATCH:
             raise ValueError(f"max_batch must be 1..{MAX_BATCH}, got {max_batch}")
         self.db = db
-        self.allowance_of = allowance_of
+        self.handle = handle
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Ballot, Future[object]] | object] = queue.SimpleQueue()
+        self.max_queue = max_queue
+        self._queue: queue.SimpleQueue[tuple[Item, _Done] | object] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, ballot: Ballot, timeout: float | None = 60.0) -> VoteReceipt:
-        """Store ``ballot`` and return its receipt once committed.
-
-        Raises ``VoteRefused`` for a vote that breaks a rule, and the database's error
-        if the batch could not be stored.
-        """
+    def submit_future(self, item: Item) -> Future[object]:
+        """Queue ``item``; the future resolves once its batch has committed (or failed)."""
         done: Future[object] = Future()
+        self._put(item, done)
+        return done
+
+    async def submit_async(self, item: Item) -> object:
+        """``submit`` for a coroutine: its answer (a refusal is returned, not raised),
+        handed to the event loop once the batch has committed. (An asyncio future, not
+        a thread one: no lock and condition per request.)"""
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._put(item, _LoopWaiter(loop, waiter))
+        return await waiter
+
+    def _put(self, item: Item, done: _Done) -> None:
+        if self._queue.qsize() >= self.max_queue:
+            raise Overloaded(f"{self.max_queue} requests are already waiting to be stored")
         with self._lock:
             if self._writer is None:
-                self._writer = threading.Thread(target=self._run, name="vote-intake", daemon=True)
+                self._writer = threading.Thread(target=self._run, name="group-commit", daemon=True)
                 self._writer.start()
-            self._queue.put((ballot, done))
-        answer = done.result(timeout)
+            self._queue.put((item, done))
+
+    def submit(self, item: Item, timeout: float | None = 60.0) -> object:
+        """Store ``item`` and return its answer once committed; raises its refusal."""
+        answer = self.submit_future(item).result(timeout)
         if isinstance(answer, Exception):
             raise answer
-        assert isinstance(answer, VoteReceipt)
         return answer
 
     def close(self) -> None:
-        """Finish the votes already queued, then stop the writer (a later vote starts
+        """Finish the items already queued, then stop the writer (a later item starts
         a new one: an app may be started and stopped more than once)."""
         with self._lock:  # submitters wait until the queue is drained
             writer, self._writer = self._writer, None
@@ -91,10 +161,10 @@ class VoteIntake:
             if stop:
                 return
 
-    def _store(self, batch: list[tuple[Ballot, Future[object]]]) -> None:
+    def _store(self, batch: list[tuple[Item, _Done]]) -> None:
         try:
-            with self.db.unit_of_work() as session:
-                answers = cast_votes(session, [ballot for ballot, _ in batch], self.allowance_of)
+            with self.db.write_unit() as session:
+                answers = self.handle(session, [item for item, _ in batch])
         except Exception as exc:  # handed to the waiting senders, not raised here
             if len(batch) > 1:
                 for one in batch:
@@ -102,5 +172,33 @@ class VoteIntake:
             else:
                 batch[0][1].set_result(exc)
             return
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, object]]] = {}
         for (_, done), answer in zip(batch, answers, strict=True):
-            done.set_result(answer)
+            if isinstance(done, _LoopWaiter):
+                by_loop.setdefault(done.loop, []).append((done.future, answer))
+            else:
+                done.set_result(answer)
+        for loop, results in by_loop.items():
+            _wake(loop, results)
+
+
+class VoteIntake(GroupCommit[Ballot]):
+    """Checks and stores submitted votes in batches (``cast_votes``)."""
+
+    def __init__(
+        self, db: Database, allowance_of: AllowanceLookup | None = None, max_batch: int = 256
+    ) -> None:
+        self.allowance_of = allowance_of
+        super().__init__(
+            db, lambda session, ballots: cast_votes(session, ballots, allowance_of), max_batch
+        )
+
+    def submit(self, item: Ballot, timeout: float | None = 60.0) -> VoteReceipt:
+        """Store the ballot and return its receipt once committed.
+
+        Raises ``VoteRefused`` for a vote that breaks a rule, and the database's error
+        if the batch could not be stored.
+        """
+        answer = super().submit(item, timeout)
+        assert isinstance(answer, VoteReceipt)
+        return answer

@@ -35,6 +35,26 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
+def make_writer_engine(url: str) -> Engine:
+    """A SQLite engine whose transactions start with ``BEGIN IMMEDIATE``: the write lock
+    is taken before the first read, so what a transaction reads (a voter's budget, the
+    impressions so far) cannot change under it, not even from another process. (The
+    driver's default begins only at the first write, after the reads; SQLAlchemy's
+    documented recipe for SQLite transaction control.)"""
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        _sqlite_pragmas(dbapi_connection, record)
+        dbapi_connection.isolation_level = None  # the driver begins nothing itself
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
@@ -127,6 +147,7 @@ class Database:
         if migrate:
             upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer_sessions: sessionmaker[Session] | None = None
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -140,5 +161,32 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def write_unit(self) -> Iterator[Session]:
+        """A unit of work that reads and then writes, exactly even when other processes
+        write the same rows: on SQLite it holds the write lock from its first statement
+        (``make_writer_engine``); on PostgreSQL it is ``unit_of_work``, whose callers
+        lock the rows they read (``SELECT ... FOR UPDATE``)."""
+        if sqlite_file(self.url) is None:  # PostgreSQL (or an in-memory SQLite: one process)
+            with self.unit_of_work() as session:
+                yield session
+            return
+        if self._writer_sessions is None:
+            self._writer_sessions = sessionmaker(
+                make_writer_engine(self.url), expire_on_commit=False
+            )
+        session = self._writer_sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writer_sessions is not None:
+            bind = self._writer_sessions.kw["bind"]
+            bind.dispose()

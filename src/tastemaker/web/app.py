@@ -35,14 +35,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         limiter.total_tokens = max(4, min(limiter.total_tokens, connections))
     yield
     app.state.web.intake.close()  # votes already received are stored before we stop
+    if app.state.on_close is not None:
+        app.state.on_close()
 
 
 def create_app(
     rounds: RoundContext,
     settings: WebSettings | None = None,
     now: Callable[[], datetime] = utcnow,
+    on_close: Callable[[], None] | None = None,
 ) -> FastAPI:
-    """The site over one deployment's adapters (the caller owns and closes them)."""
+    """The site over one deployment's adapters (the caller owns and closes them, or
+    passes ``on_close``, called when the app shuts down)."""
     settings = settings or WebSettings()
     web = WebContext(rounds, settings, load_secret(settings, rounds.home), now)
     app = FastAPI(
@@ -55,6 +59,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.web = web
+    app.state.on_close = on_close
     app.state.nonces = NonceStore(rounds.db.engine)
     app.state.sessions = Sessions(
         web.secret, settings.session_seconds, settings.secure_cookies, app.state.nonces

@@ -120,11 +120,18 @@ class Sessions:
             return None  # also a cookie from before sessions were revocable
         return data
 
-    def member(self, request: Request, chain_id: int, now: datetime) -> str | None:
+    def cookie(self, request: Request, chain_id: int) -> tuple[str, str] | None:
+        """(address, sid) the cookie names, its signature and age checked, but not yet
+        its server-side row: the caller checks that (``member``, or the group commit
+        of web/intake.py, which checks a whole batch's sessions in one query)."""
         data = self._data(request)
         if data is None or data.get("chain_id") != chain_id:
             return None
         address = data.get("address")
-        if not isinstance(address, str) or not self.store.session_active(data["sid"], now):
+        return (address, data["sid"]) if isinstance(address, str) else None
+
+    def member(self, request: Request, chain_id: int, now: datetime) -> str | None:
+        named = self.cookie(request, chain_id)
+        if named is None or not self.store.session_active(named[1], now):
             return None
-        return address
+        return named[0]

@@ -9,13 +9,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy import select
 
 from tastemaker.core.voting_power import Allowance, allowance
-from tastemaker.rounds.intake import VoteIntake
 from tastemaker.rounds.service import RoundContext
+from tastemaker.store.tables import PoolEntry, Work
+from tastemaker.web import queries
+from tastemaker.web.intake import WebIntake
 from tastemaker.web.settings import WebSettings
 
 STAKE_CACHE_SECONDS = 60.0
+WORK_CACHE_SIZE = 8192
 
 
 def utcnow() -> datetime:
@@ -42,11 +49,13 @@ class WebContext:
     now: Callable[[], datetime] = utcnow
     _stakes: dict[str, tuple[float, int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    # Group commit for votes (rounds/intake.py); its writer starts with the first vote.
-    intake: VoteIntake = field(init=False)
+    _works: dict[bytes, dict[str, Any]] = field(default_factory=dict)
+    # Group commit for votes and next works (web/intake.py); its writer starts with
+    # the first one.
+    intake: WebIntake = field(init=False)
 
     def __post_init__(self) -> None:
-        self.intake = VoteIntake(self.rounds.db)
+        self.intake = WebIntake(self.rounds.db)
 
     @property
     def dev_wallets(self) -> bool:
@@ -72,6 +81,44 @@ class WebContext:
         with self._lock:
             self._stakes[address] = (time.monotonic(), value)
         return value
+
+    async def work_json(self, number: int, content_hash: bytes) -> dict[str, Any]:
+        """A work of round ``number``'s pool as the API shows it. Works are content-
+        addressed and never change, so a pool's are read once per process (on a worker
+        thread, all of them at the first miss), then served from memory."""
+        found = self._works.get(content_hash)
+        if found is None:
+            pool = await to_thread.run_sync(self._read_pool, number)
+            if len(self._works) + len(pool) > WORK_CACHE_SIZE:
+                self._works.clear()
+            self._works.update(pool)
+            found = pool[content_hash]  # a pool entry always has its work (a foreign key)
+        return found
+
+    def _read_pool(self, number: int) -> dict[bytes, dict[str, Any]]:
+        with self.rounds.db.unit_of_work() as session:
+            works = session.scalars(
+                select(Work)
+                .join(PoolEntry, PoolEntry.work == Work.content_hash)
+                .where(PoolEntry.round == number)
+            )
+            return {work.content_hash: queries.work_json(work) for work in works}
+
+    def cached_allowance(self, address: str) -> Allowance | None:
+        """The allowance if the stake is cached (no node round trip), else None."""
+        with self._lock:
+            hit = self._stakes.get(address)
+        if hit is None or time.monotonic() - hit[0] >= STAKE_CACHE_SECONDS:
+            return None
+        return allowance(hit[1], self.rounds.settings.voting_rules())
+
+    async def allowance_async(self, address: str) -> Allowance:
+        """``allowance_of`` for a coroutine: a cache hit on the event loop, a node round
+        trip on a worker thread."""
+        found = self.cached_allowance(address)
+        if found is not None:
+            return found
+        return await to_thread.run_sync(self.allowance_of, address)
 
     def allowance_of(self, address: str) -> Allowance:
         return allowance(self.staked(address), self.rounds.settings.voting_rules())

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+import orjson
+from fastapi import Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from tastemaker.core.ballots import BallotError, checksum, work_hash
 from tastemaker.web.auth import Sessions
 from tastemaker.web.context import WebContext
+from tastemaker.web.intake import SignedIn, not_signed_in
 from tastemaker.web.problems import Problem
 
 MAX_PAGE = 100
@@ -38,9 +40,19 @@ def optional_member(
     return sessions.member(request, ctx.chain_id, ctx.now())
 
 
+async def signed_in(request: Request, ctx: Annotated[WebContext, Depends(web_context)]) -> SignedIn:
+    """The member the session cookie names, checked on the event loop (its signature
+    and age); the hot routes leave its server-side row to the group commit's batch."""
+    sessions: Sessions = request.app.state.sessions
+    named = sessions.cookie(request, ctx.chain_id)
+    if named is None:
+        raise not_signed_in()
+    return SignedIn(*named)
+
+
 async def required_member(member: Annotated[str | None, Depends(optional_member)]) -> str:
     if member is None:
-        raise Problem(401, "not_signed_in", "sign in with your wallet first")
+        raise not_signed_in()
     return member
 
 
@@ -48,6 +60,7 @@ Ctx = Annotated[WebContext, Depends(web_context)]
 Db = Annotated[Session, Depends(unit_of_work)]
 Member = Annotated[str, Depends(required_member)]
 MaybeMember = Annotated[str | None, Depends(optional_member)]
+Cookie = Annotated[SignedIn, Depends(signed_in)]
 
 
 class PageParams(BaseModel):
@@ -67,6 +80,12 @@ async def page_params(
 
 
 Paging = Annotated[PageParams, Depends(page_params)]
+
+
+def json_response(body: object) -> Response:
+    """A JSON answer serialised by orjson, straight from plain dicts and strings (FastAPI
+    would run its generic encoder over the body first)."""
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def page(items: list, paging: PageParams, total: int | None = None) -> dict:

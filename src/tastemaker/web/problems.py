@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from tastemaker.chain.errors import ChainError, TransactionReverted
+from tastemaker.rounds.intake import Overloaded
 from tastemaker.rounds.votes import VoteRefused
 
 MEDIA_TYPE = "application/problem+json"
@@ -143,6 +144,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TransactionReverted)
     async def _reverted(request: Request, exc: TransactionReverted) -> JSONResponse:
         return problem_response(request, 409, "transaction_reverted", str(exc))
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:
+        response = problem_response(request, 503, "busy", f"the server is busy: {exc}")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(SATimeoutError)
     async def _busy(request: Request, exc: SATimeoutError) -> JSONResponse:

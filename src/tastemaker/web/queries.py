@@ -1,13 +1,11 @@
 """Read-side queries for the API and the pages (one function per question asked).
 
-Write paths stay in the round service (``cast_vote``); the one write here is the
-impression recorded when a work is shown, which is what the curation policy and
-the exposure-corrected tally need.
+Write paths stay in the round service (``cast_vote``, ``rounds.showing``, which
+records the impression of each work shown).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,11 +15,10 @@ from sqlalchemy.orm import Session
 from tastemaker.core.outcome import latest_votes
 from tastemaker.core.tally import CountedVote, TallyRow, rank_pool
 from tastemaker.rounds import states
-from tastemaker.rounds.service import impression_counts, record_impression, stored_votes
+from tastemaker.rounds.service import impression_counts, stored_votes
 from tastemaker.store.tables import (
     Auction,
     GenomeRow,
-    Impression,
     ModelVersion,
     PoolEntry,
     Reward,
@@ -110,70 +107,6 @@ def pool_page(session: Session, number: int, offset: int, limit: int) -> list[di
         .limit(limit)
     ).all()
     return [work_json(w) | {"position": p, "reason": r} for w, p, r in rows]
-
-
-@dataclass(frozen=True)
-class NextWork:
-    work: Work | None
-    seen: int
-    total: int
-
-
-def next_work(session: Session, number: int, member: str, now: datetime) -> NextWork:
-    """The curation policy of the vote page: a work this member has not been shown
-    yet, the least-shown one overall first (evening out exposure), then pool order;
-    once every work has been shown, one they have not voted on. Records the
-    impression of the work it returns. The database picks the work (LIMIT 1): no
-    pool-sized list is loaded per request."""
-    total = pool_size(session, number)
-    seen = (
-        session.scalar(
-            select(func.count())
-            .select_from(Impression)
-            .where(Impression.round == number, Impression.member == member)
-        )
-        or 0
-    )
-    shown_to_member = (
-        select(Impression.id)
-        .where(
-            Impression.round == number,
-            Impression.member == member,
-            Impression.work == PoolEntry.work,
-        )
-        .correlate(PoolEntry)
-        .exists()
-    )
-    choice = session.scalar(
-        select(Work)
-        .join(PoolEntry, PoolEntry.work == Work.content_hash)
-        .where(PoolEntry.round == number, ~shown_to_member)
-        .order_by(PoolEntry.shown, PoolEntry.position)
-        .limit(1)
-    )
-    if choice is not None:
-        # False when the same member's other tab recorded it first: still theirs to see.
-        record_impression(session, number, member, choice.content_hash, now)
-        return NextWork(choice, seen + 1, total)
-    voted_by_member = (
-        select(VoteRow.id)
-        .where(
-            VoteRow.round == number,
-            VoteRow.voter == member,
-            VoteRow.work == PoolEntry.work,
-            VoteRow.current.is_(True),
-        )
-        .correlate(PoolEntry)
-        .exists()
-    )
-    unvoted = session.scalar(
-        select(Work)
-        .join(PoolEntry, PoolEntry.work == Work.content_hash)
-        .where(PoolEntry.round == number, ~voted_by_member)
-        .order_by(PoolEntry.position)
-        .limit(1)
-    )
-    return NextWork(unvoted, seen, total)
 
 
 def member_votes(session: Session, number: int, member: str) -> dict[bytes, VoteRow]:

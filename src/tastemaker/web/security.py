@@ -55,9 +55,19 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _headers(scope).get("content-length")
+        declared = chunked = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = value
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await _problem(send, 413, "body_too_large", self._detail(), scope["path"])
+            return
+        if chunked is None:
+            # A declared length within the limit, or no body at all: the HTTP parser
+            # frames the body by that length, so there is nothing more to count.
+            await self.app(scope, receive, send)
             return
         seen = 0
         started = refused = False

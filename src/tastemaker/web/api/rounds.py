@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 
-from tastemaker.rounds import states
+from tastemaker.rounds.showing import Shown, ShowRefused, ShowRequest
 from tastemaker.store.tables import Round
 from tastemaker.web import queries
-from tastemaker.web.deps import Ctx, Db, Member, Paging, page
+from tastemaker.web.deps import Cookie, Ctx, Db, Paging, json_response, page
+from tastemaker.web.intake import NextJob
 from tastemaker.web.problems import Problem
 
 router = APIRouter(prefix="/rounds", tags=["rounds"])
@@ -77,21 +78,28 @@ def standings(ctx: Ctx, session: Db, number: int, paging: Paging) -> dict[str, A
 @router.post(
     "/{number}/next",
     summary="The next work to show the signed-in member (records the impression)",
+    response_model=dict[str, Any],
 )
-def next_work(ctx: Ctx, session: Db, number: int, member: Member) -> dict[str, Any]:
-    vp = ctx.allowance_of(member).vp  # before the database work (see api/votes.py)
-    round_ = _round(session, number)
-    if round_.state != states.VOTING:
-        raise Problem(409, "round_closed", f"round {number} is not open for voting")
-    mine = queries.member_votes(session, number, member)
-    spent = sum(v.amount for v in mine.values())
-    chosen = queries.next_work(session, number, member, ctx.now())
-    session.commit()
+async def next_work(ctx: Ctx, number: int, who: Cookie) -> Response:
+    # On the event loop: the database work (session row, pick, impression) is done by
+    # the group commit's writer in a batch with other requests (web/intake.py).
+    if not 0 < number < 2**31:
+        raise Problem(404, "unknown_round", f"there is no round {number}")
+    vp = (await ctx.allowance_async(who.address)).vp
+    job = NextJob(who, ShowRequest(number, who.address, ctx.now()))
+    chosen = await ctx.intake.submit_async(job)
+    if isinstance(chosen, ShowRefused):
+        status = 404 if chosen.code == "unknown_round" else 409
+        raise Problem(status, chosen.code, str(chosen))
+    if isinstance(chosen, Exception):
+        raise chosen
+    assert isinstance(chosen, Shown)
+    spent = sum(v.amount for v in chosen.votes.values())
     body: dict[str, Any] = {
         "round": number,
         "seen": chosen.seen,
         "pool_size": chosen.total,
-        "voted": len(mine),
+        "voted": len(chosen.votes),
         "vp": str(vp),
         "spent": str(spent),
         "remaining": str(max(vp - spent, 0)),
@@ -99,12 +107,12 @@ def next_work(ctx: Ctx, session: Db, number: int, member: Member) -> dict[str, A
         "your_vote": None,
     }
     if chosen.work is not None:
-        body["work"] = queries.work_json(chosen.work)
-        previous = mine.get(chosen.work.content_hash)
+        body["work"] = await ctx.work_json(number, chosen.work)
+        previous = chosen.votes.get(chosen.work)
         if previous is not None:
             body["your_vote"] = {
                 "direction": previous.direction,
                 "amount": str(previous.amount),
                 "nonce": str(previous.nonce),
             }
-    return body
+    return json_response(body)

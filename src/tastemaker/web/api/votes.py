@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from annotated_types import Interval
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from tastemaker.core.ballots import BallotError, Vote
-from tastemaker.rounds.votes import Ballot, vote_domain
+from tastemaker.rounds.votes import Ballot, VoteReceipt, vote_domain
 from tastemaker.store.tables import Round
-from tastemaker.web.deps import Ctx, Db, Member, parse_hash
+from tastemaker.web.deps import Cookie, Ctx, Db, Member, json_response, parse_hash
+from tastemaker.web.intake import VoteJob
 from tastemaker.web.problems import PROBLEM_RESPONSES, Problem
 
 router = APIRouter(prefix="/votes", tags=["votes"], responses=PROBLEM_RESPONSES)
@@ -90,25 +91,28 @@ def prepare(ctx: Ctx, session: Db, member: Member, intent: VoteIntent) -> dict[s
     return {"typed_data": typed, "message": vote.message_json()}
 
 
-@router.post("", summary="Cast a signed vote (the signature must be the signed-in member's)")
-def cast(ctx: Ctx, member: Member, body: SignedVote) -> dict[str, Any]:
-    voter = body.message.voter
-    if voter.lower() != member.lower():
-        raise Problem(
-            403, "not_your_vote", f"you are signed in as {member}; this vote is for {voter}"
-        )
+@router.post(
+    "",
+    summary="Cast a signed vote (the signature must be the signed-in member's)",
+    response_model=dict[str, Any],
+)
+async def cast(ctx: Ctx, who: Cookie, body: SignedVote) -> Response:
     # Read the stake before the database work: on SQLite, intake holds the write
-    # lock from its first insert, and a node round trip must not happen under it.
-    grant = ctx.allowance_of(member)
-    # Stored (committed, with whatever votes arrived at the same time) before we say yes.
-    # The voter as the session names it (EIP-55): the letter case is not signed (EIP-712
-    # encodes an address as 20 bytes), so a lower-case voter is the same vote.
-    message = body.message.model_dump() | {"voter": member}
-    receipt = ctx.intake.submit(Ballot(message, body.signature, ctx.now(), grant))
-    return {
-        "id": "0x" + receipt.id.hex(),
-        "status": receipt.status,
-        "spent": str(receipt.spent),
-        "allowance": str(receipt.allowance),
-        "remaining": str(receipt.remaining),
-    }
+    # lock for its batch, and a node round trip must not happen under it.
+    grant = await ctx.allowance_async(who.address)
+    # Stored (committed, with whatever votes arrived at the same time) before we say
+    # yes; the batch also checks the session's row and that the vote is the member's.
+    ballot = Ballot(body.message.model_dump(), body.signature, ctx.now(), grant)
+    receipt = await ctx.intake.submit_async(VoteJob(who, ballot))
+    if isinstance(receipt, Exception):
+        raise receipt
+    assert isinstance(receipt, VoteReceipt)
+    return json_response(
+        {
+            "id": "0x" + receipt.id.hex(),
+            "status": receipt.status,
+            "spent": str(receipt.spent),
+            "allowance": str(receipt.allowance),
+            "remaining": str(receipt.remaining),
+        }
+    )
