@@ -329,3 +329,21 @@ def test_a_legacy_window_ethereum_wallet_signs_in_without_a_chooser(
         page.wait_for_selector(f"#member[data-address='{MEMBER.address}']")
         assert page.locator("#wallet-chooser").count() == 0
         assert not any(m.startswith("wallet_") for m in wallet.requests)  # already on chain
+
+
+def test_the_api_docs_render_with_every_outside_host_blocked(server: str, site: Site) -> None:
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with _browser(server, PythonWallet(site), "") as page:
+        page.route("**/*", only_local)
+        page.goto(server + "/api/docs")
+        page.wait_for_selector(".opblock-summary-path[data-path='/api/auth/verify']")
+        assert page.locator(".opblock").count() > 10
+    assert outside == []
