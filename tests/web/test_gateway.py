@@ -56,7 +56,7 @@ def test_the_gateway_refuses_what_it_does_not_hold(client) -> None:
     assert missing.status_code == 404 and missing.json()["code"] == "not_held"
     for bad in ("not-a-cid", "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"):
         refused = client.get(f"/ipfs/{bad}")
-        assert refused.status_code == 400 and refused.json()["code"] == "bad_cid"
+        assert refused.status_code == 404 and refused.json()["code"] == "bad_cid"
 
 
 def test_a_file_changed_on_disk_is_refused_not_served(site, client) -> None:

@@ -15,9 +15,9 @@ router = APIRouter(tags=["ipfs"], responses=PROBLEM_RESPONSES)
 IMMUTABLE = "public, max-age=29030400, immutable"
 
 
-@router.api_route(
+@router.head("/ipfs/{cid}", include_in_schema=False)
+@router.get(
     "/ipfs/{cid}",
-    methods=["GET", "HEAD"],
     summary="Content held here, by IPFS CID (raw, sha2-256): media and token metadata",
     response_class=Response,
 )
@@ -27,8 +27,9 @@ def content(cid: str, request: Request, ctx: Ctx) -> Response:
     except MediaError as exc:
         raise Problem(500, "media_corrupt", str(exc)) from None
     if held is None:
+        # Not found either way, as a gateway answers; the detail says which.
         if ipfs.canonical_cid(cid) is None:
-            raise Problem(400, "bad_cid", f"{cid!r} is not a raw sha2-256 CIDv1")
+            raise Problem(404, "bad_cid", f"{cid!r} is no raw sha2-256 CIDv1: nothing held")
         raise Problem(404, "not_held", f"this site holds no content with CID {cid}")
     headers = {
         "Cache-Control": IMMUTABLE,
