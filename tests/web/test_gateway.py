@@ -8,8 +8,11 @@ import json
 import pytest
 from multiformats import CID
 
+from tastemaker.rounds.pins import minted_content, pin_all, statuses
 from tastemaker.rounds.service import close_round
 from tastemaker.store.media import cid_for_bytes
+from tastemaker.store.pinning import KuboPinner
+from tests.store.pin_servers import serve
 from tests.web.support import ETHER, siwe_sign_in, vote
 
 pytestmark = pytest.mark.slow
@@ -64,3 +67,17 @@ def test_a_file_changed_on_disk_is_refused_not_served(site, client) -> None:
     stored.path.write_bytes(b'{"a": 2}')
     damaged = client.get(f"/ipfs/{stored.cid}")
     assert damaged.status_code == 500 and damaged.json()["code"] == "media_corrupt"
+
+
+def test_minted_content_is_what_the_chain_names_and_pins_to_kubo(site, client) -> None:
+    # Runs after the first test of this module minted round 1's winner.
+    content = minted_content(site.ctx)
+    assert [c.kind for c in content] == ["metadata", "media"]
+    token = content[0].token_id
+    assert site.chain.token_uri(token) == f"ipfs://{content[0].cid}"
+    assert all(cid_for_bytes(c.data) == c.cid for c in content)
+    with serve("kubo") as (url, _):
+        kubo = KuboPinner(url, timeout=5)
+        assert [s.status for s in statuses(content, kubo)] == ["unpinned", "unpinned"]
+        assert [s.status for s in pin_all(content, kubo)] == ["pinned", "pinned"]
+        assert [s.status for s in statuses(content, kubo)] == ["pinned", "pinned"]
