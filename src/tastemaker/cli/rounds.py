@@ -97,7 +97,7 @@ def export_command(
     from tastemaker.store.media import write_atomic
 
     with round_context() as ctx, ctx.db.unit_of_work() as session:
-        record = export_round(session, number)
+        record = export_round(session, number, ctx.chain.deployment.addresses["distributor"])
     record["exported_at"] = datetime.now(UTC).isoformat()
     try:
         write_atomic(out, (json.dumps(record, indent=1) + "\n").encode())
@@ -112,6 +112,12 @@ def verify_command(
         ..., metavar="FILE...", help="Round records; several also check they chain up."
     ),
     offline: bool = typer.Option(False, help="Skip comparing the root with the chain."),
+    rpc_url: str | None = typer.Option(
+        None,
+        "--rpc-url",
+        help="A JSON-RPC node of the record's chain to read the posted root from "
+        "(default: this home's chain).",
+    ),
     render: bool = typer.Option(
         False, "--render", help="Also re-render each winner from its recipe and check its hash."
     ),
@@ -123,7 +129,7 @@ def verify_command(
     records = [_read_record(path) for path in record_files]
     failed = False
     for path, record in zip(record_files, records, strict=True):
-        failed |= not _verify_one(path, record, offline, render)
+        failed |= not _verify_one(path, record, offline, render, rpc_url)
     if len(records) > 1:
         try:
             checks = verify_history(records)
@@ -144,7 +150,9 @@ def _read_record(path: Path) -> dict:
     return record
 
 
-def _verify_one(path: Path, record: dict, offline: bool, render: bool = False) -> bool:
+def _verify_one(
+    path: Path, record: dict, offline: bool, render: bool = False, rpc_url: str | None = None
+) -> bool:
     from tastemaker.core.audit import RecordError, verify_record
 
     try:
@@ -156,7 +164,7 @@ def _verify_one(path: Path, record: dict, offline: bool, render: bool = False) -
         raise UsageError(f"{path} is not a well-formed round record: {exc!r}") from None
     rewards = record.get("rewards")
     if rewards is not None and not offline:
-        report.add(*_chain_root_check(record, rewards))
+        report.add(*_chain_root_check(record, rewards, rpc_url))
     if render and record.get("winner"):
         from tastemaker.generate.reproduce import check_rerender
 
@@ -175,17 +183,67 @@ def _checks_table(title: str, checks: list) -> Table:
     return table
 
 
-def _chain_root_check(record: dict, rewards: dict) -> tuple[str, bool, str]:
+NO_CHAIN_ADVICE = (
+    "to compare its reward root with the chain, pass --rpc-url URL (a node of chain {chain}), "
+    "or skip that check with --offline"
+)
+ROOTS_ABI = [
+    {
+        "name": "roots",
+        "type": "function",
+        "stateMutability": "view",
+        "inputs": [{"name": "epoch", "type": "uint256"}],
+        "outputs": [{"name": "", "type": "bytes32"}],
+    }
+]
+
+
+def _chain_root_check(
+    record: dict, rewards: dict, rpc_url: str | None = None
+) -> tuple[str, bool, str]:
     from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.deployment import Deployment
     from tastemaker.chain.settings import ChainSettings
 
-    with ChainClient.connect(ChainSettings()) as chain:
-        if chain.chain_id != record["domain"]["chainId"]:
+    chain_id = record["domain"]["chainId"]
+    settings = ChainSettings()
+    local = Deployment.load(settings.chain_dir / "deployments" / f"{chain_id}.json")
+    if rpc_url is None and settings.rpc_url is None:
+        # The embedded chain: a home without this chain's contracts cannot answer, and
+        # starting a node for it would only make an empty chain.
+        if local is None:
             raise UsageError(
-                f"the record is for chain {record['domain']['chainId']}, "
-                f"but the configured node serves chain {chain.chain_id}"
+                f"this home has no contracts on chain {chain_id}: "
+                + NO_CHAIN_ADVICE.format(chain=chain_id)
             )
-        distributor = chain.contract("distributor")
-        posted = bytes(distributor.functions.roots(int(rewards["epoch"])).call())
+        with ChainClient.connect(settings) as chain:
+            distributor = chain.contract("distributor")
+            posted = bytes(distributor.functions.roots(int(rewards["epoch"])).call())
+    else:
+        posted = _root_at(rpc_url or str(settings.rpc_url), record, rewards, local)
     root = "0x" + posted.hex()
     return "root on chain", root == rewards["root"], f"epoch {rewards['epoch']}: {root}"
+
+
+def _root_at(url: str, record: dict, rewards: dict, local) -> bytes:  # type: ignore[no-untyped-def]
+    """The root posted for the record's epoch, read from the node at ``url``."""
+    from web3 import Web3
+
+    chain_id = record["domain"]["chainId"]
+    address = rewards.get("distributor") or (local.addresses["distributor"] if local else None)
+    if address is None or not Web3.is_address(address):
+        raise UsageError(
+            "the record names no distributor contract (exported before records carried it) "
+            f"and this home has no contracts on chain {chain_id}: verify it with --offline"
+        )
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
+    try:
+        served = w3.eth.chain_id
+        if served != chain_id:
+            raise UsageError(f"the record is for chain {chain_id}, but {url} serves {served}")
+        contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=ROOTS_ABI)
+        return bytes(contract.functions.roots(int(rewards["epoch"])).call())
+    except UsageError:
+        raise
+    except Exception as exc:  # web3 raises many types for an unreachable or odd node
+        raise UsageError(f"cannot read the root from {url}: {type(exc).__name__}: {exc}") from None

@@ -41,7 +41,7 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def export_round(session: Session, number: int) -> dict[str, Any]:
+def export_round(session: Session, number: int, distributor: str | None = None) -> dict[str, Any]:
     round_ = get_round(session, number)
     if round_.state in (states.OPENING, states.VOTING, states.CLOSING):
         raise RoundError(f"round {number} is {round_.state}: only closed rounds are exported")
@@ -130,6 +130,8 @@ def export_round(session: Session, number: int) -> dict[str, Any]:
             "root": _hex(epoch.root),
             "posted": epoch.posted,
         }
+        if distributor is not None:  # where a checker reads the posted root (verify --rpc-url)
+            record["rewards"]["distributor"] = distributor
     # The stored tally must be what the stored votes give: say so now, not at audit time.
     if [r.to_json() for r in stored_outcome(session, round_).tally] != record["tally"]:
         raise RoundError(f"round {number}: the stored tally does not match its votes")
