@@ -41,12 +41,15 @@ def test_generate_render_and_contact_sheet(tmp_path) -> None:
         (["--engine", "nope"], "unknown engine 'nope'"),
         (["--size", "0"], "size must be between 1 and 8192"),
         (["--size", "8193"], "size must be between 1 and 8192"),
+        (["--count", "-5"], "count must be positive, got -5"),
+        (["--count", "0"], "count must be positive, got 0"),
     ],
 )
 def test_generate_bad_input_is_one_line(tmp_path, args, fragment) -> None:
     out = tmp_path / "out"
     result = run_cli("generate", "--count", "3", "--out", str(out), *args)
     _one_line_error(result, fragment)
+    assert "generating with" not in result.stdout + result.stderr  # no progress bar first
     assert not (out / "manifest.jsonl").exists()
 
 

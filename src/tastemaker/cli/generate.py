@@ -11,6 +11,7 @@ from tastemaker.cli import app
 from tastemaker.errors import UsageError
 from tastemaker.generate.batch import (
     WorkRecord,
+    check_count,
     check_size,
     ensure_writable,
     generate_works,
@@ -37,7 +38,10 @@ def generate(
 ) -> None:
     """Generate COUNT screened works with their genomes and a manifest."""
     engine_name = engine or get_settings().engine
-    get_engine(engine_name)  # unknown names fail before the progress bar appears
+    # Bad arguments fail before the progress bar appears.
+    check_count(count)
+    check_size(size)
+    get_engine(engine_name)
     parent_genomes = load_genomes(parents) if parents else []
     with Progress(
         "[progress.description]{task.description}",
