@@ -131,3 +131,12 @@ def test_missing_input_file(files, tmp_path, monkeypatch, capsys) -> None:
     code, _, err = _invoke(monkeypatch, capsys, *_args(files, train=tmp_path / "absent.csv"))
     assert code == 2
     assert "does not exist" in err
+
+
+def test_the_iteration_report_agrees_with_max_iter(files, tmp_path, monkeypatch, capsys) -> None:
+    code, _, err = _invoke(monkeypatch, capsys, *_args(files), "--max-iter", "6")
+    assert code == 0, err
+    report = " ".join(err.split())
+    done = int(report.split(" iterations")[0].rsplit(" ", 1)[1])
+    assert "at most 6 fitting, then at most 3 refitting" in report
+    assert done <= 6 + 3  # what was reported is within what --max-iter allows
