@@ -127,7 +127,8 @@ def svg_plot(
         label = "0" if v == 0 else f"{v:+.2f}" if top >= 0.05 else f"{v:+.3f}"
         parts.append(
             f'<line x1="{pad - 3}" x2="{pad}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="axis"/>'
-            f'<text x="{pad - 5}" y="{y(v) + 3:.1f}" text-anchor="end" class="tick y">{label}</text>'
+            f'<text x="{pad - 5}" y="{y(v) + 3:.1f}" text-anchor="end" class="tick y">'
+            f"{label}</text>"
         )
     for r, x in xs.items():
         parts.append(f'<text x="{x:.1f}" y="{height - 6}" class="tick">round {r}</text>')
