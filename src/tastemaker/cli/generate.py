@@ -109,6 +109,21 @@ def render(
     typer.echo(f"wrote {out} ({size}x{size}, {engine.name} {engine.version})")
 
 
+@app.command()
+def genome(
+    manifest: Path = typer.Argument(..., metavar="MANIFEST.jsonl", help="A generate manifest."),
+    work_id: str = typer.Option(
+        ..., "--id", help="The work: a prefix of its genome id, sha256 or CID."
+    ),
+) -> None:
+    """Print one work's genome as JSON (`tastemaker genome M --id X > g.json`; `render
+    g.json` renders it, as does `render M --id X`)."""
+    import json
+
+    record = _manifest_line(manifest, work_id)
+    typer.echo(json.dumps(record.to_genome().to_json(), indent=1))
+
+
 def _manifest_line(path: Path, work_id: str) -> WorkRecord:
     if len(work_id) < 6:
         raise UsageError("--id needs at least 6 characters of a genome id, sha256 or CID")
