@@ -42,3 +42,18 @@ def test_the_table_is_whole_at_80_columns() -> None:
     for whole in ("winner", "appr.", "voters", "123456", "123.0000", "5.4000", "…o4l7aq", "yes"):
         assert whole in text, whole
     assert text.count("…") == 2  # only the winners' shortened CIDs, one per row
+
+
+def test_the_learning_curve_ticks_whole_rounds(tmp_path, monkeypatch) -> None:
+    import matplotlib.pyplot as plt
+
+    from tastemaker.demo import report
+
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)
+    weeks = [_week(n) for n in (1, 2, 3)]
+    weeks[0].model_auc = None
+    report._learning_curve(DemoResult(home=tmp_path, weeks=weeks), tmp_path / "curve.png")
+    assert (tmp_path / "curve.png").stat().st_size > 1000
+    for axes in figures[0].axes:
+        assert [t.get_text() for t in axes.get_xticklabels()] == ["1", "2", "3"]
