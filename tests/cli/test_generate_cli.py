@@ -1,5 +1,6 @@
 """The generate / render / contact-sheet commands, run as a user runs them."""
 
+import hashlib
 import json
 
 import pytest
@@ -23,7 +24,16 @@ def test_generate_render_and_contact_sheet(tmp_path) -> None:
     assert len(lines) == 6
     genome_file = tmp_path / "genome.json"
     record = json.loads(lines[0])
-    genome_file.write_text(json.dumps({"engine": record["engine"], "data": record["genome"]}))
+    # `genome` writes the file `render` takes; rendered at the work's size, the same bytes.
+    printed = run_cli("genome", str(out / "manifest.jsonl"), "--id", record["cid"][-10:])
+    assert printed.returncode == 2 and "no work" in printed.stderr  # ids match by prefix
+    printed = run_cli("genome", str(out / "manifest.jsonl"), "--id", record["cid"])
+    assert printed.returncode == 0, printed.stderr
+    genome_file.write_text(printed.stdout)
+    assert json.loads(printed.stdout)["data"] == record["genome"]
+    again = tmp_path / "again.png"
+    assert run_cli("render", str(genome_file), "--size", "64", "--out", str(again)).returncode == 0
+    assert hashlib.sha256(again.read_bytes()).hexdigest() == record["sha256"]
 
     big = tmp_path / "print.png"
     assert run_cli("render", str(genome_file), "--size", "300", "--out", str(big)).returncode == 0
@@ -41,12 +51,15 @@ def test_generate_render_and_contact_sheet(tmp_path) -> None:
         (["--engine", "nope"], "unknown engine 'nope'"),
         (["--size", "0"], "size must be between 1 and 8192"),
         (["--size", "8193"], "size must be between 1 and 8192"),
+        (["--count", "-5"], "count must be positive, got -5"),
+        (["--count", "0"], "count must be positive, got 0"),
     ],
 )
 def test_generate_bad_input_is_one_line(tmp_path, args, fragment) -> None:
     out = tmp_path / "out"
     result = run_cli("generate", "--count", "3", "--out", str(out), *args)
     _one_line_error(result, fragment)
+    assert "generating with" not in result.stdout + result.stderr  # no progress bar first
     assert not (out / "manifest.jsonl").exists()
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -100,6 +103,21 @@ def test_a_round_from_opening_to_claims(scenario) -> None:
     verified = run_cli("verify", str(out))
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "root on chain" in verified.stdout and "round 1 verifies" in verified.stdout
+    # An auditor's own home has no contracts: told how to reach the chain, no node started.
+    auditor = ctx.home.parent / "auditor"
+    env = os.environ | {"TASTEMAKER_HOME": str(auditor)}
+    for key in ("TASTEMAKER_CHAIN_RPC_URL", "TASTEMAKER_CHAIN_MODE"):
+        env.pop(key, None)
+    command = [sys.executable, "-m", "tastemaker", "verify", str(out)]
+    advised = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert advised.returncode == 2 and "chain deploy" not in advised.stderr
+    assert "--rpc-url" in advised.stderr and "--offline" in advised.stderr
+    assert not (auditor / "chain").exists()
+    by_url = subprocess.run(
+        [*command, "--rpc-url", chain.rpc_url], env=env, capture_output=True, text=True
+    )
+    assert by_url.returncode == 0, by_url.stdout + by_url.stderr
+    assert "root on chain" in by_url.stdout and "round 1 verifies" in by_url.stdout
     rendered = run_cli("verify", str(out), "--offline", "--render")
     assert rendered.returncode == 0 and "winner re-renders" in rendered.stdout, rendered.stdout
     recipe_changed = json.loads(out.read_text())

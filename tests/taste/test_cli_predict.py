@@ -106,6 +106,7 @@ BAD_CASES = {
     "duplicate query rows": ("query", "member_id,item_id\nm1,i1\nm2,i2\nm1,i1\n", "duplicate"),
     "empty query file": ("query", "", "is empty"),
     "query for unknown item": ("query", "member_id,item_id\nm1,nope\n", "'nope'"),
+    "numeric unknown item": ("train", "member_id,item_id,vote\nm1,2,1\n", "refers to item '2',"),
     "items without item_id": ("items", "id,f0\ni1,0.5\n", "missing column(s) item_id"),
     "items with no features": ("items", "item_id\ni1\n", "needs a text column"),
     "non-numeric feature": ("items", "item_id,f0\ni1,0.5\ni2,abc\n", "needs a number"),
@@ -124,6 +125,7 @@ def test_bad_input_is_one_clear_line(case, files, tmp_path, monkeypatch, capsys)
     lines = [line for line in err.splitlines() if line.strip().startswith("error:")]
     assert len(lines) == 1, err
     assert message in " ".join(err.split())
+    assert "np." not in err  # values as a user wrote them, not numpy reprs
     assert not files["out"].exists()
 
 
@@ -131,3 +133,12 @@ def test_missing_input_file(files, tmp_path, monkeypatch, capsys) -> None:
     code, _, err = _invoke(monkeypatch, capsys, *_args(files, train=tmp_path / "absent.csv"))
     assert code == 2
     assert "does not exist" in err
+
+
+def test_the_iteration_report_agrees_with_max_iter(files, tmp_path, monkeypatch, capsys) -> None:
+    code, _, err = _invoke(monkeypatch, capsys, *_args(files), "--max-iter", "6")
+    assert code == 0, err
+    report = " ".join(err.split())
+    done = int(report.split(" iterations")[0].rsplit(" ", 1)[1])
+    assert "at most 6 fitting, then at most 3 refitting" in report
+    assert done <= 6 + 3  # what was reported is within what --max-iter allows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,11 +52,23 @@ class Site:
         self.ctx.chain.close()
 
 
-def build_site(home: Path, image_size: int = 32, **web: Any) -> Site:
+def build_site(
+    home: Path,
+    image_size: int = 32,
+    wallets: Sequence[tuple[LocalAccount, int]] = (),
+    **web: Any,
+) -> Site:
+    """``wallets``: outside accounts (key, stake) given gas money and staked before the
+    round opens, beside the DEV members."""
     settings = RoundSettings(
         candidates=16, new_works=8, pool_size=12, image_size=image_size, voting_seconds=3600
     )
     ctx, members = staked_context(home, STAKES, settings)
+    for account, stake in wallets:
+        ctx.chain.fund(account.address, 10 * ETHER)
+        if stake:
+            ctx.chain.transfer_token(account.address, stake)
+            ctx.chain.stake(stake, sender=account)
     number = open_round(ctx)
     clock = Clock()
     web = {"origins": ["http://testserver"]} | web

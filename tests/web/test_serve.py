@@ -80,3 +80,31 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.split(")")[-1].split()[0] != "Z"  # a zombie has exited
+
+
+def test_a_port_in_use_is_refused_before_anything_changes(tmp_path: Path) -> None:
+    import socket
+
+    home = tmp_path / "home"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "tastemaker", "serve", "--port", str(port)],
+            env=os.environ | {"TASTEMAKER_HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert not home.exists()  # no database, no chain, no round
+
+
+def test_an_unknown_host_is_a_clear_error() -> None:
+    from tastemaker.errors import UsageError
+    from tastemaker.web.serve import check_port
+
+    with pytest.raises(UsageError, match=r"cannot listen on no-such-host\.invalid"):
+        check_port("no-such-host.invalid", 8000)

@@ -87,9 +87,59 @@ def test_messages_for_another_site_chain_or_time_are_refused(change, now, code) 
         lambda t: t.replace("\nNonce: a1b2c3d4e5f6a7b8", ""),
         lambda t: t + "\nExtra: field",
         lambda t: "x" * 5000,
+        lambda t: "ht tp://" + t,
+        lambda t: t.replace("example.org wants", "example.org/path wants"),
     ],
 )
 def test_malformed_messages_are_refused(mangle) -> None:
     with pytest.raises(siwe.SiweError) as refused:
         siwe.parse(mangle(MESSAGE.text()))
     assert refused.value.code == "malformed_message"
+
+
+# The example of EIP-4361 (its "Example message" section), byte for byte.
+SPEC_EXAMPLE = """example.com wants you to sign in with your Ethereum account:
+0x14791697260E4c9A71f18484C9f997B308e59325
+
+I accept the ExampleOrg Terms of Service: https://example.com/tos
+
+URI: https://example.com/login
+Version: 1
+Chain ID: 1
+Nonce: 32891756
+Issued At: 2021-09-30T16:25:24Z
+Resources:
+- ipfs://bafybeiemxf5abjwjbikoz4mc3a3dla6ual3jsgpdr4cjr3oz3evfyavhwq/
+- https://example.com/my-web2-claim.json"""
+
+
+def test_the_spec_example_parses_and_is_rebuilt_byte_for_byte() -> None:
+    parsed = siwe.parse(SPEC_EXAMPLE)
+    assert parsed.domain == "example.com" and parsed.scheme is None
+    assert parsed.statement == "I accept the ExampleOrg Terms of Service: https://example.com/tos"
+    assert parsed.chain_id == 1 and parsed.nonce == "32891756"
+    assert parsed.resources[1] == "https://example.com/my-web2-claim.json"
+    assert parsed.text() == SPEC_EXAMPLE
+    with_scheme = "https://" + SPEC_EXAMPLE
+    assert siwe.parse(with_scheme).scheme == "https"
+    assert siwe.parse(with_scheme).text() == with_scheme
+
+
+def test_without_a_statement_two_blank_lines_follow_the_address() -> None:
+    text = replace(MESSAGE, statement=None, resources=()).text()
+    assert f"{ACCOUNT.address}\n\n\nURI: https://example.org/\n" in text
+
+
+def test_a_message_with_a_scheme_must_name_the_sites_scheme() -> None:
+    _check(replace(MESSAGE, scheme="https"))
+    with pytest.raises(siwe.SiweError) as refused:
+        _check(replace(MESSAGE, scheme="http"))
+    assert refused.value.code == "wrong_domain"
+
+
+@pytest.mark.parametrize(
+    "change", [{"statement": "two\nlines"}, {"statement": ""}, {"nonce": "short"}]
+)
+def test_a_message_the_grammar_forbids_is_never_built(change) -> None:
+    with pytest.raises(siwe.SiweError, match=r"statement|nonce"):
+        replace(MESSAGE, **change).text()

@@ -176,6 +176,33 @@ class ChainClient:
             rpc_url=settings.rpc_url,
         )
 
+    @classmethod
+    def reader(cls, rpc_url: str, chain_id: int, contracts: dict[str, Any]) -> ChainClient:
+        """A read-only view of the node at ``rpc_url``, at the contracts a public record
+        names (``{"block": n, "addresses": {key: address}}``), with the ABIs this
+        package ships: what an auditor without the deployment's home checks against."""
+        import tempfile
+
+        from tastemaker.chain.artifacts import load_artifact
+
+        try:
+            addresses = {k: Web3.to_checksum_address(v) for k, v in contracts["addresses"].items()}
+            block = int(contracts["block"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DeploymentMissing(f"the record's contracts are malformed: {exc!r}") from None
+        client = cls(
+            cls._web3(rpc_url),
+            Account.create(),  # never sends: a reader has nothing to sign
+            Path(tempfile.mkdtemp(prefix="tastemaker-reader-")),
+            expected_chain_id=chain_id,
+            rpc_url=rpc_url,
+        )
+        abis = {key: load_artifact(name, None).abi for key, name in CONTRACT_KEYS.items()}
+        client._deployment = Deployment(
+            chain_id, "", "", "", block, addresses, {}, {k: abis[k] for k in addresses if k in abis}
+        )
+        return client
+
     @staticmethod
     def _web3(url: str) -> Web3:
         w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))

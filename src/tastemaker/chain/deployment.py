@@ -160,6 +160,10 @@ def deploy_contracts(client: ChainClient, params: DeployParams) -> Deployment:
     )
 
 
+# The dev chain's treasury: an account no DEV wallet (1-8) and no deployer (0) uses.
+DEV_TREASURY = 9
+
+
 def params_from_settings(settings: ChainSettings, chain: ChainClient) -> DeployParams:
     """Deployment parameters from the ``TASTEMAKER_CHAIN_*`` settings.
 
@@ -169,7 +173,7 @@ def params_from_settings(settings: ChainSettings, chain: ChainClient) -> DeployP
     from tastemaker.chain.client import dev_account
 
     treasury = settings.treasury or (
-        dev_account(9).address if chain.is_dev_chain else chain.signer.address
+        dev_account(DEV_TREASURY).address if chain.is_dev_chain else chain.signer.address
     )
     return DeployParams(
         treasury=treasury,

@@ -40,7 +40,7 @@ def _options(
 
 def _register() -> None:
     # Each command group lives in its own module and registers itself on ``app``.
-    from tastemaker.cli import chain, demo, generate, rounds, taste, web  # noqa: F401
+    from tastemaker.cli import chain, demo, generate, media, rounds, taste, web  # noqa: F401
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from tastemaker.cli import app
 from tastemaker.errors import UsageError
 from tastemaker.generate.batch import (
     WorkRecord,
+    check_count,
     check_size,
     ensure_writable,
     generate_works,
@@ -44,7 +45,9 @@ def generate(
     """Generate COUNT screened works with their genomes and a manifest (or, with
     --engine submissions --from PATH, import works made elsewhere)."""
     engine_name = engine or get_settings().engine
-    get_engine(engine_name)  # unknown names fail before the progress bar appears
+    # Bad arguments fail before the progress bar appears.
+    check_size(size)
+    get_engine(engine_name)
     if engine_name == "submissions" and source is not None:
         from tastemaker.generate.submissions import import_submissions
 
@@ -55,6 +58,7 @@ def generate(
         raise UsageError("--from imports works: use it with --engine submissions")
     if count is None:
         raise UsageError("--count is required (or import works with --engine submissions --from)")
+    check_count(count)
     parent_genomes = load_genomes(parents) if parents else []
     with Progress(
         "[progress.description]{task.description}",
@@ -135,6 +139,21 @@ def render(
     write_atomic(out, media.data)
     shape = f"{size}x{size}" if not media.is_text else f"{len(media.data):,} bytes"
     typer.echo(f"wrote {out} ({shape} {media.media_type}, {engine.name} {engine.version})")
+
+
+@app.command()
+def genome(
+    manifest: Path = typer.Argument(..., metavar="MANIFEST.jsonl", help="A generate manifest."),
+    work_id: str = typer.Option(
+        ..., "--id", help="The work: a prefix of its genome id, sha256 or CID."
+    ),
+) -> None:
+    """Print one work's genome as JSON (`tastemaker genome M --id X > g.json`; `render
+    g.json` renders it, as does `render M --id X`)."""
+    import json
+
+    record = _manifest_line(manifest, work_id)
+    typer.echo(json.dumps(record.to_genome().to_json(), indent=1))
 
 
 def _manifest_line(path: Path, work_id: str) -> WorkRecord:

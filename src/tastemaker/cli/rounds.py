@@ -99,7 +99,7 @@ def export_command(
     from tastemaker.store.media import write_atomic
 
     with round_context() as ctx, ctx.db.unit_of_work() as session:
-        record = export_round(session, number, ctx.media)
+        record = export_round(session, number, ctx.media, ctx.chain.deployment)
     record["exported_at"] = datetime.now(UTC).isoformat()
     try:
         write_atomic(out, (json.dumps(record, indent=1) + "\n").encode())
@@ -126,6 +126,12 @@ def verify_command(
     offline: bool = typer.Option(
         False, help="No node: check the record against itself only, and list what was not."
     ),
+    rpc_url: str | None = typer.Option(
+        None,
+        "--rpc-url",
+        help="A JSON-RPC node of the record's chain to read from, at the contracts the "
+        "record names (default: this home's chain).",
+    ),
     render: bool = typer.Option(
         False, "--render", help="Also re-render each winner from its recipe and check its hash."
     ),
@@ -140,7 +146,7 @@ def verify_command(
     reports = [_audit(path, record) for path, record in zip(record_files, records, strict=True)]
     history: list = []
     with contextlib.ExitStack() as stack:
-        chain = None if offline else stack.enter_context(_connect_chain())
+        chain = None if offline else stack.enter_context(_connect_chain(records, rpc_url))
         for path, record, report in zip(record_files, records, reports, strict=True):
             if chain is None:
                 for name, what in OFFLINE_UNCHECKED:
@@ -172,11 +178,41 @@ def _read_record(path: Path) -> dict:
     return record
 
 
-def _connect_chain():  # -> ChainClient (imported late: web3 is slow to import)
+NO_CHAIN_ADVICE = (
+    "this home has no contracts on chain {chain}: pass --rpc-url URL (a node of chain "
+    "{chain}) to check the record against it, or --offline to check the record alone"
+)
+
+
+def _connect_chain(records: list[dict], rpc_url: str | None):  # -> ChainClient
+    """This home's chain, or a read-only view of the node at ``rpc_url`` at the
+    contracts the records name (imported late: web3 is slow to import)."""
     from tastemaker.chain.client import ChainClient
+    from tastemaker.chain.deployment import Deployment
     from tastemaker.chain.settings import ChainSettings
 
-    return ChainClient.connect(ChainSettings())
+    try:
+        chain_ids = {int(r["domain"]["chainId"]) for r in records}
+    except _SHAPE_ERRORS as exc:
+        raise UsageError(f"a record names no chain id: {exc!r}") from None
+    if len(chain_ids) != 1:
+        raise UsageError(f"the records are of several chains: {sorted(chain_ids)}")
+    chain_id = chain_ids.pop()
+    if rpc_url is not None:
+        contracts = records[-1].get("contracts")
+        if not isinstance(contracts, dict):
+            raise UsageError(
+                "the record names no contracts (exported before records carried them): "
+                "verify it from the deployment's home, or with --offline"
+            )
+        return ChainClient.reader(rpc_url, chain_id, contracts)
+    settings = ChainSettings()
+    if settings.rpc_url is None and (
+        Deployment.load(settings.chain_dir / "deployments" / f"{chain_id}.json") is None
+    ):
+        # Starting an embedded node here would only make an empty chain.
+        raise UsageError(NO_CHAIN_ADVICE.format(chain=chain_id))
+    return ChainClient.connect(settings)
 
 
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)

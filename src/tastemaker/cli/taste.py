@@ -98,7 +98,10 @@ def predict(
         VALIDATED_SETTINGS["n_factors"], min=0, max=256, help="Personal-taste factors per member."
     ),
     max_iter: int = typer.Option(
-        VALIDATED_SETTINGS["max_iter"], min=1, help="Optimiser iterations for the fit."
+        VALIDATED_SETTINGS["max_iter"],
+        min=1,
+        help="Optimiser iterations of the fit; the refit after the content maps gets half "
+        "as many more.",
     ),
     seed: int = typer.Option(0, help="Random seed of the factor initialisation."),
 ) -> None:
@@ -120,7 +123,11 @@ def predict(
         fitting = progress.add_task("fitting taste model", total=max_iter)
         settings = {**VALIDATED_SETTINGS, "n_factors": factors, "max_iter": max_iter}
         model = TasteModel(**settings, random_state=seed)
-        model.fit(votes, item_table, progress=lambda k, n: progress.update(fitting, completed=k))
+        model.fit(
+            votes,
+            item_table,
+            progress=lambda k, n: progress.update(fitting, completed=k, total=n),
+        )
         progress.update(fitting, total=model.n_iter_, completed=model.n_iter_)
 
         predicting = progress.add_task("predicting", total=len(queries))
@@ -140,5 +147,15 @@ def predict(
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
     Console(stderr=True).print(
         f"wrote {len(result):,} predictions to {out} "
-        f"({len(votes):,} votes, {len(item_table):,} items, {model.n_iter_} iterations)"
+        f"({len(votes):,} votes, {len(item_table):,} items, {_iterations(model, max_iter)})"
+    )
+
+
+def _iterations(model: TasteModel, max_iter: int) -> str:
+    """What ``n_iter_`` counts, so ``--max-iter 200`` and 250 iterations agree."""
+    if not model.use_content:
+        return f"{model.n_iter_} iterations of at most {max_iter}"
+    return (
+        f"{model.n_iter_} iterations: at most {max_iter} fitting, "
+        f"then at most {max_iter // 2} refitting after the content maps"
     )

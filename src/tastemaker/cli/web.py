@@ -37,6 +37,7 @@ def serve(
     from tastemaker.web import create_app
     from tastemaker.web.context import load_secret
     from tastemaker.web.serve import (
+        check_port,
         ensure_deployment,
         ensure_open_round,
         serve_origins,
@@ -49,6 +50,7 @@ def serve(
     # which stops the node it started: uvicorn shuts down gracefully, then re-raises the
     # signal it caught, and the default action would kill us before the finally runs.
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    check_port(host, port)  # a port in use stops us before anything changes
     settings = get_settings()
     web_settings = WebSettings()  # before anything starts: a bad setting stops us here
     settings.home.mkdir(parents=True, exist_ok=True)

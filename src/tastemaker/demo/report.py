@@ -7,6 +7,7 @@ import html
 import shutil
 from pathlib import Path
 
+from rich import box
 from rich.table import Table
 from sqlalchemy import select
 
@@ -24,18 +25,24 @@ def _eth(wei: int) -> str:
 
 
 def summary_table(result: DemoResult) -> Table:
-    table = Table(title="Tastemaker demo", show_lines=False)
+    """The demo's table, whole in an 80-column terminal: two-line headers, the winner
+    as the tail of its CID (every CID starts "bafkrei"), a light box."""
+    table = Table(
+        title="Tastemaker demo",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0),  # the box's blank separators space the columns
+    )
     for column in (
         "week",
         "votes",
         "voters",
         "winner",
-        "hidden approval",
-        "pool approval",
-        "model AUC",
-        "sale ETH",
-        "to voters ETH",
-        "verified",
+        "winner\nappr.",
+        "pool\nappr.",
+        "AUC",
+        "sale\nETH",
+        "voters\nETH",
+        "ok",
     ):
         table.add_column(column, justify="right")
     for w in result.weeks:
@@ -43,7 +50,7 @@ def summary_table(result: DemoResult) -> Table:
             str(w.round),
             str(w.votes),
             str(w.voters),
-            (w.winner or "-")[:12],
+            "…" + w.winner[-6:] if w.winner else "-",
             f"{w.winner_approval:.3f}",
             f"{w.pool_approval:.3f}",
             "-" if w.model_auc is None else f"{w.model_auc:.3f}",

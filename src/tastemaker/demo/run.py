@@ -314,7 +314,7 @@ def export_round_to(ctx: RoundContext, number: int) -> Path:
     import json
 
     with ctx.db.unit_of_work() as session:
-        record = export_round(session, number, ctx.media)
+        record = export_round(session, number, ctx.media, ctx.chain.deployment)
     path = ctx.home / "records" / f"round-{number:03d}.json"
     write_atomic(path, (json.dumps(record, indent=1) + "\n").encode())
     return path

@@ -55,6 +55,11 @@ class WorkRecord:
         return Genome(self.engine, self.genome, tuple(self.parents))
 
 
+def check_count(count: int) -> None:
+    if count <= 0:
+        raise UsageError(f"count must be positive, got {count}")
+
+
 def check_size(size: int) -> None:
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise UsageError(f"size must be between {MIN_SIZE} and {MAX_SIZE} pixels, got {size}")
@@ -211,8 +216,7 @@ def generate_works(
 ) -> list[WorkRecord]:
     """Generate ``count`` screened works into ``out``, write the manifest last
     (to ``out/manifest.jsonl`` unless ``manifest`` names another file)."""
-    if count <= 0:
-        raise UsageError(f"count must be positive, got {count}")
+    check_count(count)
     check_size(size)
     engine = get_engine(engine_name)
     for parent in parents:

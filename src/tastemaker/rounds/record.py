@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tastemaker.chain.deployment import Deployment
 from tastemaker.core.audit import RECORD_FORMAT
 from tastemaker.core.ballots import DOMAIN_NAME, DOMAIN_VERSION
 from tastemaker.core.tally import TallyRow
@@ -45,8 +46,14 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def export_round(session: Session, number: int, media: MediaStore | None = None) -> dict[str, Any]:
-    """The public record of closed round ``number`` (``media``: for a text winner's card)."""
+def export_round(
+    session: Session,
+    number: int,
+    media: MediaStore | None = None,
+    deployment: Deployment | None = None,
+) -> dict[str, Any]:
+    """The public record of closed round ``number``. ``media``: for a text winner's
+    card; ``deployment``: the contracts a checker reads (``verify --rpc-url``)."""
     round_ = get_round(session, number)
     if round_.state in (states.OPENING, states.VOTING, states.CLOSING):
         raise RoundError(f"round {number} is {round_.state}: only closed rounds are exported")
@@ -139,6 +146,8 @@ def export_round(session: Session, number: int, media: MediaStore | None = None)
             "root": _hex(epoch.root),
             "posted": epoch.posted,
         }
+    if deployment is not None:  # where a checker reads the chain (verify --rpc-url)
+        record["contracts"] = {"block": deployment.block, "addresses": dict(deployment.addresses)}
     # The stored tally must be what the stored votes give: say so now, not at audit time.
     if [r.to_json() for r in stored_outcome(session, round_).tally] != record["tally"]:
         raise RoundError(f"round {number}: the stored tally does not match its votes")

@@ -107,7 +107,7 @@ def read_items(
     dup = frame["item_id"].duplicated()
     if dup.any():
         raise UsageError(
-            f"items file {path}: item_id {frame['item_id'][dup].iloc[0]!r} appears twice"
+            f"items file {path}: item_id {str(frame['item_id'][dup].iloc[0])!r} appears twice"
         )
     ids = frame["item_id"].to_numpy()
     kind = item_kind(frame)
@@ -145,6 +145,6 @@ def check_known_items(items: Items, item_ids: np.ndarray, what: str, path: Path)
     unknown = ~np.isin(item_ids, items.ids)
     if unknown.any():
         raise UsageError(
-            f"{what} file {path} refers to item {item_ids[unknown][0]!r}, "
+            f"{what} file {path} refers to item {str(item_ids[unknown][0])!r}, "
             "which is not in the items file"
         )

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.pool import QueuePool
 
 from tastemaker.rounds.service import RoundContext
-from tastemaker.web import pages, problems
+from tastemaker.web import docs, gateway, pages, problems
 from tastemaker.web.api import router as api_router
 from tastemaker.web.auth import NonceStore, Sessions
 from tastemaker.web.context import WebContext, load_secret, utcnow
@@ -55,7 +55,7 @@ def create_app(
         summary="Vote on works, watch rounds, bid, claim rewards, see the taste model.",
         version="1",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # web/docs.py serves it from the package, offline
         redoc_url=None,
     )
     app.state.web = web
@@ -67,6 +67,8 @@ def create_app(
     problems.install(app)
     app.include_router(api_router)
     app.include_router(pages.router)
+    app.include_router(gateway.router)
+    docs.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     # Outermost first: the size limit sees every byte before anything else runs.
     app.add_middleware(SameOrigin, trusted=settings.origins)

@@ -64,6 +64,15 @@ class WebContext:
         return self.settings.dev_wallets and self.rounds.chain.node is not None
 
     @property
+    def public_rpc_url(self) -> str | None:
+        """Where a browser wallet reaches the chain, for ``wallet_addEthereumChain``: the
+        setting, or the embedded node's local URL. Never a configured node's URL on its
+        own: it may carry an API key."""
+        if self.settings.public_rpc_url:
+            return self.settings.public_rpc_url
+        return self.rounds.chain.rpc_url if self.rounds.chain.node is not None else None
+
+    @property
     def chain_id(self) -> int:
         return self.rounds.chain.chain_id
 

@@ -52,6 +52,8 @@ def render(request: Request, name: str, ctx: Ctx, member: str | None, **data: An
         {
             "member": member,
             "chain_id": ctx.chain_id,
+            "chain_name": ctx.settings.chain_name,
+            "rpc_url": ctx.public_rpc_url,
             "dev_chain": ctx.dev_wallets,
             "page": name.removesuffix(".html"),
             **data,

@@ -7,11 +7,13 @@ trying the site without a browser wallet has voting power to spend.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable
 
 from tastemaker.chain.client import ChainClient, dev_account
 from tastemaker.chain.deployment import params_from_settings
 from tastemaker.chain.settings import ChainSettings
+from tastemaker.errors import UsageError
 from tastemaker.rounds import states
 from tastemaker.rounds.service import RoundContext, latest_round, open_round
 from tastemaker.rounds.settings import RoundSettings
@@ -68,3 +70,22 @@ def serve_origins(host: str, port: int) -> list[str]:
     """The origins people reach ``tastemaker serve`` at, when none are configured."""
     names = ["127.0.0.1", "localhost"] if host in ("127.0.0.1", "localhost") else [host]
     return [f"http://{name}:{port}" for name in names]
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port already in use now, before a node starts or a round opens (binding
+    as uvicorn will, with SO_REUSEADDR; the port is free again when this returns)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot listen on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; stop what holds it or "
+                "pick another port (--port, or make run PORT=...)"
+            ) from None

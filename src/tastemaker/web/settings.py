@@ -28,5 +28,15 @@ class WebSettings(BaseSettings):
             "list. Sign-in messages must name one. Empty: loopback hosts only."
         ),
     )
+    chain_name: str = Field(
+        default="Tastemaker chain", description="Chain name a wallet is asked to add."
+    )
+    public_rpc_url: str | None = Field(
+        default=None,
+        description=(
+            "JSON-RPC URL browser wallets reach the chain at (offered when a wallet must "
+            "add the chain); unset: the embedded node's URL, or none offered."
+        ),
+    )
     secure_cookies: bool = Field(default=False, description="Mark cookies Secure (HTTPS only).")
     print_size: int = Field(default=2048, ge=64, le=8192, description="Print render side, px.")

@@ -19,6 +19,7 @@ HEADER = " wants you to sign in with your Ethereum account:"
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_MESSAGE_BYTES = 4096
 _NONCE = re.compile(r"^[A-Za-z0-9]{8,}$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")
 _FIELDS = {
     "URI": "uri",
     "Version": "version",
@@ -67,10 +68,16 @@ class SiweMessage:
     not_before: datetime | None = None
     request_id: str | None = None
     resources: tuple[str, ...] = field(default=())
+    scheme: str | None = None
 
     def text(self) -> str:
-        """The exact EIP-4361 text a wallet shows and signs."""
-        lines = [f"{self.domain}{HEADER}", self.address, ""]
+        """The exact EIP-4361 text a wallet shows and signs (its ABNF, line by line)."""
+        if self.statement is not None and ("\n" in self.statement or not self.statement):
+            raise SiweError("malformed_message", "the statement must be one non-empty line")
+        if not _NONCE.match(self.nonce):
+            raise SiweError("malformed_message", "the nonce must be 8 or more letters and digits")
+        prefix = f"{self.scheme}://" if self.scheme else ""
+        lines = [f"{prefix}{self.domain}{HEADER}", self.address, ""]
         if self.statement is not None:
             lines += [self.statement, ""]
         else:
@@ -101,7 +108,12 @@ def parse(text: str) -> SiweMessage:
     if len(lines) < 8 or not lines[0].endswith(HEADER):
         raise SiweError("malformed_message", "not an EIP-4361 sign-in message")
     domain, address = lines[0][: -len(HEADER)], lines[1]
-    if not domain or " " in domain:
+    scheme = None
+    if "://" in domain:  # `[ scheme "://" ] domain` since the 2023 revision of the ABNF
+        scheme, domain = domain.split("://", 1)
+        if not _SCHEME.match(scheme):
+            raise SiweError("malformed_message", f"{scheme!r} is not a URI scheme")
+    if not domain or " " in domain or "/" in domain:
         raise SiweError("malformed_message", "the message names no domain")
     if not is_checksum_address(address):
         raise SiweError("malformed_message", f"{address!r} is not an EIP-55 checksum address")
@@ -159,6 +171,7 @@ def parse(text: str) -> SiweMessage:
         not_before=_time(values["Not Before"], "Not Before") if "Not Before" in values else None,
         request_id=values.get("Request ID"),
         resources=tuple(resources),
+        scheme=scheme,
     )
 
 
@@ -174,6 +187,8 @@ def check(
     """Refuse a message meant for another site, chain or time (the nonce is checked apart)."""
     if message.domain != domain:
         raise SiweError("wrong_domain", f"message is for {message.domain}, this site is {domain}")
+    if message.scheme is not None and not origin.startswith(f"{message.scheme}://"):
+        raise SiweError("wrong_domain", f"message is for {message.scheme}://, not {origin}")
     if not (message.uri == origin or message.uri.startswith(origin + "/")):
         raise SiweError("wrong_uri", f"message URI {message.uri} is not on {origin}")
     if message.chain_id != chain_id:

@@ -103,7 +103,7 @@ def svg_plot(
 ) -> str:
     """A small line chart as inline SVG (no plotting library, no JavaScript)."""
     colours = ["#d9480f", "#1971c2", "#2f9e44", "#ae3ec9"]
-    pad = 28
+    pad = 38  # room for the y scale's labels
     values = [v for series in lines.values() for v in series if v is not None]
     top = max([abs(v) for v in values] + [0.01])
     span = width - 2 * pad
@@ -120,8 +120,16 @@ def svg_plot(
         f'role="img" aria-label="{escape(title)}" class="plot">',
         f'<text x="{pad}" y="16" class="plot-title">{escape(title)}</text>',
         f'<line x1="{pad}" x2="{width - pad}" y1="{y(0):.1f}" y2="{y(0):.1f}" class="axis"/>',
-        f'<text x="4" y="{y(0) + 3:.1f}" class="tick">0</text>',
+        f'<line x1="{pad}" x2="{pad}" y1="{y(top):.1f}" y2="{y(-top):.1f}" class="axis"/>',
     ]
+    # The y scale: the lean at the top and bottom of the plot, half-way, and zero.
+    for v in (top, top / 2, 0.0, -top / 2, -top):
+        label = "0" if v == 0 else f"{v:+.2f}" if top >= 0.05 else f"{v:+.3f}"
+        parts.append(
+            f'<line x1="{pad - 3}" x2="{pad}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="axis"/>'
+            f'<text x="{pad - 5}" y="{y(v) + 3:.1f}" text-anchor="end" class="tick y">'
+            f"{label}</text>"
+        )
     for r, x in xs.items():
         parts.append(f'<text x="{x:.1f}" y="{height - 6}" class="tick">round {r}</text>')
     for index, ((name, series), colour) in enumerate(zip(lines.items(), colours, strict=False)):

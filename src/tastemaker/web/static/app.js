@@ -1,5 +1,6 @@
-// Tastemaker's wallet glue: EIP-1193 `window.ethereum` (or a clearly marked DEV
-// wallet on the embedded chain) to sign in, sign votes and send bids and claims.
+// Tastemaker's wallet glue: an EIP-1193 wallet found by EIP-6963 (or `window.ethereum`,
+// or a clearly marked DEV wallet on the embedded chain) to sign in, sign votes and send
+// bids and claims, on this site's chain.
 "use strict";
 
 const TM = window.TM || {};
@@ -40,13 +41,111 @@ function devProvider(index) {
   };
 }
 
-function provider() {
+// ---------------------------------------------------------------- wallet discovery
+// EIP-6963: every injected wallet announces itself ({info: {uuid, name, icon, rdns},
+// provider}) when the page asks; the member picks one, remembered by its rdns (stable
+// across page loads, unlike the uuid). No announcement: the legacy `window.ethereum`.
+
+const announced = new Map(); // rdns (or uuid) -> {info, provider}
+
+function discoverWallets() {
+  window.addEventListener("eip6963:announceProvider", (event) => {
+    const { info, provider } = event.detail || {};
+    if (!info || !provider || typeof provider.request !== "function") return;
+    announced.set(info.rdns || info.uuid, { info, provider });
+  });
+  window.dispatchEvent(new Event("eip6963:requestProvider"));
+}
+
+function chooseWallet(choices) {
+  // A small modal list of the announced wallets; resolves with the chosen one.
+  return new Promise((resolve, reject) => {
+    const dialog = document.createElement("dialog");
+    dialog.id = "wallet-chooser";
+    const title = document.createElement("p");
+    title.textContent = "Choose a wallet";
+    dialog.append(title);
+    for (const choice of choices) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "wallet-choice";
+      button.dataset.rdns = choice.info.rdns || choice.info.uuid;
+      if (choice.info.icon && choice.info.icon.startsWith("data:image/")) {
+        const icon = document.createElement("img");
+        icon.src = choice.info.icon; icon.alt = ""; icon.width = 24; icon.height = 24;
+        button.append(icon);
+      }
+      button.append(document.createTextNode(choice.info.name || choice.info.rdns));
+      button.addEventListener("click", () => { dialog.close(); dialog.remove(); resolve(choice); });
+      dialog.append(button);
+    }
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.textContent = "Cancel";
+    cancel.addEventListener("click", () => {
+      dialog.close(); dialog.remove();
+      reject(new Error("no wallet chosen"));
+    });
+    dialog.append(cancel);
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+// The wallet to use: the DEV wallet picked above, the remembered EIP-6963 wallet,
+// the only one announced, the one the member chooses, or `window.ethereum`.
+async function provider(ask) {
   const dev = TM.devChain && localStorage.getItem("tm_dev_wallet");
   if (dev) return devProvider(dev);
+  const remembered = announced.get(localStorage.getItem("tm_wallet"));
+  if (remembered && !ask) return remembered.provider;
+  const choices = [...announced.values()];
+  if (choices.length === 1) return remember(choices[0]);
+  if (choices.length > 1) return remember(await chooseWallet(choices));
   if (window.ethereum) return window.ethereum;
   throw new Error(
     TM.devChain ? "No browser wallet: pick a DEV wallet above." : "No browser wallet found."
   );
+}
+
+function remember(choice) {
+  localStorage.setItem("tm_wallet", choice.info.rdns || choice.info.uuid);
+  return choice.provider;
+}
+
+const hexChain = () => "0x" + Number(TM.chainId).toString(16);
+
+// Ask the wallet onto this site's chain: switch, or add it first when the wallet does
+// not know it (error 4902, EIP-3085/EIP-3326).
+async function onChain(wallet) {
+  if (wallet.isTastemakerDev) return;
+  const current = await wallet.request({ method: "eth_chainId" });
+  if (Number(current) === Number(TM.chainId)) return;
+  say(`Switch your wallet to chain ${TM.chainId}…`);
+  try {
+    await wallet.request({ method: "wallet_switchEthereumChain", params: [{ chainId: hexChain() }] });
+  } catch (error) {
+    if (error.code !== 4902 && error.data?.originalError?.code !== 4902) throw error;
+    if (!TM.rpcUrl) throw new Error(`your wallet does not know chain ${TM.chainId}; add it by hand`);
+    await wallet.request({
+      method: "wallet_addEthereumChain",
+      params: [{
+        chainId: hexChain(),
+        chainName: TM.chainName,
+        rpcUrls: [TM.rpcUrl],
+        nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      }],
+    });
+  }
+  const now = await wallet.request({ method: "eth_chainId" });
+  if (Number(now) !== Number(TM.chainId)) throw new Error(`the wallet is still on chain ${Number(now)}`);
+}
+
+// A wallet on this site's chain, ready to sign or send.
+async function ready() {
+  const wallet = await provider(false);
+  await onChain(wallet);
+  return wallet;
 }
 
 function utf8Hex(text) {
@@ -55,8 +154,9 @@ function utf8Hex(text) {
 
 async function signIn() {
   try {
-    const wallet = provider();
+    const wallet = await provider(true);
     const [address] = await wallet.request({ method: "eth_requestAccounts" });
+    await onChain(wallet);
     const { message } = await api("/api/auth/message", { address });
     say("Sign the message in your wallet…");
     const signature = await wallet.request({ method: "personal_sign", params: [utf8Hex(message), address] });
@@ -73,7 +173,7 @@ async function signOut() {
 }
 
 async function send(tx) {
-  const wallet = provider();
+  const wallet = await ready();
   say("Confirm the transaction in your wallet…");
   return wallet.request({ method: "eth_sendTransaction", params: [tx] });
 }
@@ -155,7 +255,8 @@ async function vote(direction) {
       round: voting.round, work: voting.work.content_hash, direction, amount: toWei(amount),
     });
     say("Sign the vote in your wallet…");
-    const signature = await provider().request({
+    const wallet = await ready();
+    const signature = await wallet.request({
       method: "eth_signTypedData_v4",
       params: [TM.member, JSON.stringify(prepared.typed_data)],
     });
@@ -232,6 +333,7 @@ async function claim() {
 // ---------------------------------------------------------------- start
 
 function start() {
+  discoverWallets();
   const devSelect = $("dev-wallet");
   if (devSelect) {
     devSelect.value = localStorage.getItem("tm_dev_wallet") || "";
