@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from tastemaker.core.outcome import latest_votes
 from tastemaker.core.tally import CountedVote, TallyRow, rank_pool
 from tastemaker.rounds import states
+from tastemaker.rounds.exposure import BELOW_MINIMUM, IN_FOCUS, REST, VOTE_PAGE
 from tastemaker.rounds.service import impression_counts, record_impression, stored_votes
 from tastemaker.store.tables import (
     Auction,
@@ -30,6 +31,7 @@ from tastemaker.store.tables import (
     VoteRow,
     Work,
 )
+from tastemaker.web.focus import focus_works
 
 LEADERBOARD_WINDOW = timedelta(hours=24)
 
@@ -117,12 +119,22 @@ class NextWork:
     total: int
 
 
+def _tier(session: Session, number: int, now: datetime) -> Any:
+    """The exposure tier of a pool entry, as SQL (``ExposurePolicy.tiers``)."""
+    focus = focus_works(session, number, now)
+    whens: list[Any] = [(PoolEntry.shown < VOTE_PAGE.min_impressions, BELOW_MINIMUM)]
+    if focus:
+        whens.append((PoolEntry.work.in_(sorted(focus)), IN_FOCUS))
+    return case(*whens, else_=REST)
+
+
 def next_work(session: Session, number: int, member: str, now: datetime) -> NextWork:
-    """The curation policy of the vote page: a work this member has not been shown
-    yet, the least-shown one overall first (evening out exposure), then pool order;
+    """The exposure policy of the vote page (``rounds.exposure``, decision 0031): a
+    work this member has not been shown yet, works below the minimum of impressions
+    first, then the policy's focus, then the rest, the least shown first within each;
     once every work has been shown, one they have not voted on. Records the
-    impression of the work it returns. The database picks the work (LIMIT 1): no
-    pool-sized list is loaded per request."""
+    impression of the work it returns. The database picks the work (LIMIT 1) from
+    fresh impression counts; the focus is a per-process snapshot (``web.focus``)."""
     total = pool_size(session, number)
     seen = (
         session.scalar(
@@ -146,7 +158,7 @@ def next_work(session: Session, number: int, member: str, now: datetime) -> Next
         select(Work)
         .join(PoolEntry, PoolEntry.work == Work.content_hash)
         .where(PoolEntry.round == number, ~shown_to_member)
-        .order_by(PoolEntry.shown, PoolEntry.position)
+        .order_by(_tier(session, number, now), PoolEntry.shown, PoolEntry.position)
         .limit(1)
     )
     if choice is not None:
