@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from tastemaker.rounds import focus
 from tastemaker.store.tables import PoolEntry
-from tastemaker.web import focus
 from tests.web.support import ETHER, Site, build_site, siwe_sign_in, vote
 
 pytestmark = pytest.mark.slow

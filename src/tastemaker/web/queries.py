@@ -18,6 +18,7 @@ from tastemaker.core.outcome import latest_votes
 from tastemaker.core.tally import CountedVote, TallyRow, rank_pool
 from tastemaker.rounds import states
 from tastemaker.rounds.exposure import BELOW_MINIMUM, IN_FOCUS, REST, VOTE_PAGE
+from tastemaker.rounds.focus import focus_works
 from tastemaker.rounds.service import impression_counts, record_impression, stored_votes
 from tastemaker.store.tables import (
     Auction,
@@ -31,7 +32,6 @@ from tastemaker.store.tables import (
     VoteRow,
     Work,
 )
-from tastemaker.web.focus import focus_works
 
 LEADERBOARD_WINDOW = timedelta(hours=24)
 
@@ -134,7 +134,7 @@ def next_work(session: Session, number: int, member: str, now: datetime) -> Next
     first, then the policy's focus, then the rest, the least shown first within each;
     once every work has been shown, one they have not voted on. Records the
     impression of the work it returns. The database picks the work (LIMIT 1) from
-    fresh impression counts; the focus is a per-process snapshot (``web.focus``)."""
+    fresh impression counts; the focus is a per-process snapshot (``rounds.focus``)."""
     total = pool_size(session, number)
     seen = (
         session.scalar(
