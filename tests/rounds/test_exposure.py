@@ -34,6 +34,7 @@ def test_works_below_the_minimum_come_first_then_the_focus_least_shown_first() -
     focus = np.array([3, 4])
     assert POLICY.tiers(shown, focus).tolist() == [REST, REST, BELOW_MINIMUM, IN_FOCUS, IN_FOCUS]
     assert POLICY.order(shown, focus).tolist() == [2, 4, 3, 1, 0]
+    assert [POLICY.tier(int(n), k in focus) for k, n in enumerate(shown)] == [2, 2, 0, 1, 1]
 
 
 def test_progress_is_the_share_of_the_window_passed() -> None:

@@ -45,6 +45,12 @@ class ExposurePolicy:
         optimistic = (ups + 0.5) / (votes + 2.0) + self.explore / np.sqrt(votes + 1.0)
         return np.argsort(-optimistic, kind="stable")[: self.focus_size(len(ups), progress)]
 
+    def tier(self, shown: int, in_focus: bool) -> int:
+        """One work's tier (``tiers`` for a whole pool)."""
+        if shown < self.min_impressions:
+            return BELOW_MINIMUM
+        return IN_FOCUS if in_focus else REST
+
     def tiers(self, shown: np.ndarray, focus: np.ndarray) -> np.ndarray:
         tier = np.full(len(shown), REST)
         tier[focus] = IN_FOCUS
