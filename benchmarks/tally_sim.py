@@ -18,8 +18,9 @@ the share of seeds where the attacker makes the work win is reported beside it.
 
 Rules: ``raw`` (Botto's net VP), ``exposure`` (net VP per view, prior 5 views; the rule
 before decision 0030), ``member-bias`` (decision 0030's default, ``core.estimate``) and
-variants of it. Exposure policies: ``least_shown`` (the vote page's, decision 0022)
-and ``uneven`` (a Zipf-like feed).
+variants of it. Exposure policies: ``adaptive`` (the vote page's, ``rounds.exposure``,
+decision 0031), ``least_shown`` (the vote page before it, decision 0022) and ``uneven``
+(a Zipf-like feed).
 
     python benchmarks/tally_sim.py --seeds 40      # prints JSON
 """
@@ -36,6 +37,7 @@ import numpy as np
 from tastemaker.core.estimate import BiasModel
 from tastemaker.core.tally import CountedVote, TallyRow, bias_tally, tally
 from tastemaker.generate.registry import get_engine
+from tastemaker.rounds.exposure import ExposurePolicy
 from tastemaker.sim.community import Community
 
 UNIT = 10**15  # sim VP -> integer amounts
@@ -89,7 +91,7 @@ def winner(order: list[bytes], votes: list[CountedVote]) -> bytes | None:
 def run_seed(seed: int, images: list[np.ndarray], args, rule_fns: dict) -> dict:
     rng = np.random.default_rng(seed)
     community = Community(n_members=args.members, seed=seed)
-    community.explore, community.min_impressions = args.explore, args.min_impressions
+    community.policy = ExposurePolicy(args.min_impressions, args.explore, args.floor_share)
     pick = rng.permutation(len(images))
     community.calibrate([images[k] for k in pick[:60]])
     pool_images = [images[k] for k in pick[60 : 60 + args.pool]]
@@ -143,6 +145,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--explore", type=float, default=0.3)
     parser.add_argument("--min-impressions", type=int, default=3)
+    parser.add_argument(
+        "--floor-share", type=float, default=0.07, help="smallest focus, share of the pool"
+    )
     parser.add_argument("--rules", nargs="+", default=None, help="only these rules")
     parser.add_argument("--exposure", nargs="+", default=["least_shown", "adaptive", "uneven"])
     args = parser.parse_args()

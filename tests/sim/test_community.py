@@ -65,6 +65,25 @@ def test_vote_round_has_uneven_exposure_and_respects_vp(images) -> None:
     assert np.mean(up) > np.mean(down)
 
 
+def test_adaptive_exposure_shows_every_work_then_favours_the_liked_ones(images) -> None:
+    community = Community(n_members=60, seed=4, views_per_member=12)
+    community.calibrate(images)
+    ids = [f"w{k}" for k in range(len(images))]
+    approval = community.approval(images)
+    views: dict[str, np.ndarray] = {}
+    for policy in ("least_shown", "adaptive"):
+        _, impressions = community.vote_round(
+            ids, images, np.random.default_rng(1), exposure=policy
+        )
+        shown = Counter(i.work_id for i in impressions)
+        views[policy] = np.array([shown[w] for w in ids])
+        assert len({(i.member_id, i.work_id) for i in impressions}) == len(impressions)
+    assert views["adaptive"].min() >= community.policy.min_impressions
+    assert views["least_shown"].max() - views["least_shown"].min() <= 1
+    liked = approval >= np.quantile(approval, 0.75)
+    assert views["adaptive"][liked].mean() > 1.3 * views["adaptive"][~liked].mean()
+
+
 @pytest.mark.slow
 def test_full_loop_runs_and_learns(images) -> None:
     engine = get_engine("cppn")

@@ -52,8 +52,9 @@ DEMO_ROUND = RoundSettings(
 )
 
 
-# How the simulated members are shown works; see Community.vote_round and docs/tally.md.
-DEMO_EXPOSURE = "least_shown"
+# How the simulated members are shown works: the vote page's own policy
+# (rounds.exposure); see Community.vote_round and docs/tally.md.
+DEMO_EXPOSURE = "adaptive"
 
 
 @dataclass

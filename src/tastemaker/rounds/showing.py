@@ -1,9 +1,8 @@
 """What the vote page shows next, and the impressions that showing records.
 
-``pick_next`` is the policy, alone in one pure function so another one (an
-adaptive exposure policy, say) replaces it without touching the rest: it gets
-the round's pool with each work's exposure so far and what this member has seen
-and voted on, and names one work.
+``pick_next`` is the policy (``rounds.exposure``, decision 0031), alone in one pure
+function: it gets the round's pool with each work's exposure so far, what this
+member has seen and voted on and the policy's focus, and names one work.
 
 ``show_next`` answers a batch of requests in one transaction (the group commit of
 ``rounds.intake``): a handful of statements for the whole batch (the rounds, the
@@ -24,6 +23,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tastemaker.rounds.exposure import VOTE_PAGE
+from tastemaker.rounds.focus import focus_works
 from tastemaker.rounds.states import VOTING
 from tastemaker.store.tables import Impression, PoolEntry, Round, VoteRow
 
@@ -37,17 +38,25 @@ class PoolWork:
     shown: int  # members shown it so far (pool_entries.shown)
 
 
-def pick_next(pool: Sequence[PoolWork], seen: Set[bytes], voted: Set[bytes]) -> bytes | None:
-    """The vote page's policy (decision 0022): a work this member has not been shown
-    yet, the least-shown one overall first (evening out exposure), then pool order;
-    once every work has been shown, the first in pool order they have not voted on;
-    None when they have voted on everything."""
+def pick_next(
+    pool: Sequence[PoolWork],
+    seen: Set[bytes],
+    voted: Set[bytes],
+    focus: Set[bytes] = frozenset(),
+) -> bytes | None:
+    """The vote page's policy (``rounds.exposure``, decision 0031): a work this member
+    has not been shown yet, works below the minimum of impressions first, then the
+    works in ``focus``, then the rest, the least shown first within each, then pool
+    order; once every work has been shown, the first in pool order they have not
+    voted on; None when they have voted on everything."""
     best: PoolWork | None = None
+    best_key: tuple[int, int, int] | None = None
     for entry in pool:
-        if entry.work not in seen and (
-            best is None or (entry.shown, entry.position) < (best.shown, best.position)
-        ):
-            best = entry
+        if entry.work in seen:
+            continue
+        key = (VOTE_PAGE.tier(entry.shown, entry.work in focus), entry.shown, entry.position)
+        if best_key is None or key < best_key:
+            best, best_key = entry, key
     if best is not None:
         return best.work
     for entry in sorted(pool, key=lambda e: e.position):
@@ -119,6 +128,7 @@ _INSERT = {
 @dataclass
 class _RoundState:
     pool: list[PoolWork]
+    focus: frozenset[bytes]  # the exposure policy's focus (rounds.focus, seconds old)
     seen: dict[str, set[bytes]] = field(default_factory=dict)
     votes: dict[str, dict[bytes, Any]] = field(default_factory=dict)
 
@@ -141,7 +151,8 @@ def show_next(session: Session, requests: Sequence[ShowRequest]) -> list[Shown |
         if states.get(number) != VOTING:
             continue
         pool = [PoolWork(*row) for row in session.execute(_POOL, {"round": number})]
-        state = rounds[number] = _RoundState(pool)
+        at = max(r.at for r in requests if r.round == number)
+        state = rounds[number] = _RoundState(pool, focus_works(session, number, at))
         members = sorted({r.member for r in requests if r.round == number})
         for member, work in session.execute(_SEEN, {"round": number, "members": members}):
             state.seen.setdefault(member, set()).add(work)
@@ -162,7 +173,7 @@ def show_next(session: Session, requests: Sequence[ShowRequest]) -> list[Shown |
             continue
         seen = state.seen.setdefault(request.member, set())
         votes = state.votes.get(request.member, {})
-        work = pick_next(state.pool, seen, votes.keys())
+        work = pick_next(state.pool, seen, votes.keys(), state.focus)
         if work is not None and work not in seen:
             seen.add(work)
             entry = next(e for e in state.pool if e.work == work)

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.special import expit
 
 from tastemaker.errors import UsageError
+from tastemaker.rounds.exposure import VOTE_PAGE
 from tastemaker.sim.perception import RandomConvPerception
 
 
@@ -70,8 +71,7 @@ class Community:
         self.perception = RandomConvPerception(seed=seed + 1000)
         self.temperature = temperature
         self.views_per_member = views_per_member
-        self.explore = 0.3
-        self.min_impressions = 3
+        self.policy = VOTE_PAGE  # the "adaptive" exposure: the vote page's own policy
         dim = self.perception.dim
         common = rng.standard_normal(dim)
         common /= np.linalg.norm(common)
@@ -152,10 +152,12 @@ class Community:
         """Every member is shown some works and votes on some of them.
 
         ``exposure="uneven"``: works are shown with Zipf-like chances (a feed that
-        favours some works). ``"least_shown"``: the vote page's policy (decision 0022):
+        favours some works). ``"least_shown"``: the vote page before decision 0031:
         members arrive in a random order and each is shown the works with the fewest
-        impressions so far, ties at random. A member splits their voting power evenly
-        over the votes they cast this round.
+        impressions so far, ties at random. ``"adaptive"``: the vote page's policy
+        (``rounds.exposure``, decision 0031), one view at a time, its focus refreshed
+        as each member arrives and the round's progress measured by arrivals. A member
+        splits their voting power evenly over the votes they cast this round.
         """
         if exposure not in ("uneven", "least_shown", "adaptive"):
             raise UsageError(f"unknown exposure policy {exposure!r}")
@@ -176,7 +178,8 @@ class Community:
         )
         votes: list[SimVote] = []
         impressions: list[Impression] = []
-        for k in order:
+        policy = self.policy
+        for arrived, k in enumerate(order):
             member = self.members[k]
             n_views = min(n, int(rng.poisson(self.views_per_member)) + 1)
             if exposure == "uneven":
@@ -184,10 +187,15 @@ class Community:
             elif exposure == "least_shown":
                 shown = np.lexsort((rng.random(n), counts))[:n_views]
             else:
-                rate = (ups + 0.5) / (cast + 2.0)
-                priority = rate + self.explore / np.sqrt(cast + 1.0)
-                priority[counts < self.min_impressions] = np.inf
-                shown = np.lexsort((rng.random(n), counts, -priority))[:n_views]
+                focus = policy.focus(ups, cast, arrived / len(order))
+                shown = np.empty(n_views, dtype=int)
+                for view in range(n_views):
+                    ranked = policy.order(counts, focus)
+                    if view:
+                        ranked = ranked[~np.isin(ranked, shown[:view])]
+                    shown[view] = ranked[0]
+                    counts[ranked[0]] += 1
+                counts[shown] -= 1  # counted once below, like the other policies
             counts[shown] += 1
             impressions.extend(Impression(member.member_id, work_ids[j]) for j in shown)
             voted = shown[rng.random(n_views) < member.attention]
