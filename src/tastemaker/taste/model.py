@@ -12,6 +12,9 @@ so a member with few votes stays close to the collective, and ``partial_fit`` fo
 members in under a population prior learned from the others (decision 0012). Penalties
 are counted in votes (the loss is a VP-weighted sum with mean weight 1), so
 ``reg_member=5`` means a member's own terms carry about as much as five votes.
+Optionally the logit is blended with per-item neighbour regressions (decision 0015) and
+a vote autoencoder (decision 0016) on items with enough votes; text statistics
+(``Items.n_stats``) enter the content maps before the embedding (decision 0016).
 """
 
 from __future__ import annotations
