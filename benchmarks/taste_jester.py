@@ -15,6 +15,8 @@ Baselines (each tuned on validation data carved from the training votes):
   content_lr        logistic regression on the MiniLM text embedding of the joke
   hybrid            member and item bias + ridge content maps on MiniLM + 8 latent
                     factors (the factor model alone), its penalties tuned on validation
+The taste model (VALIDATED_SETTINGS) reads each joke as the CLI does: MiniLM plus the
+text's log length (decision 0016); the baselines get MiniLM only, as issue 10 defines them.
 
 Prints JSON: pooled ROC-AUC, mean per-member ROC-AUC and pairwise accuracy (over all
 (up, down) pairs of the same member) per scenario and method, each as mean, std, min
