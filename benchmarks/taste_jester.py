@@ -15,6 +15,8 @@ Baselines (each tuned on validation data carved from the training votes):
   content_lr        logistic regression on the MiniLM text embedding of the joke
   hybrid            member and item bias + ridge content maps on MiniLM + 8 latent
                     factors (the factor model alone), its penalties tuned on validation
+The taste model (VALIDATED_SETTINGS) reads each joke as the CLI does: MiniLM plus the
+text's log length (decision 0016); the baselines get MiniLM only, as issue 10 defines them.
 
 Prints JSON: pooled ROC-AUC, mean per-member ROC-AUC and pairwise accuracy (over all
 (up, down) pairs of the same member) per scenario and method, each as mean, std, min
@@ -38,7 +40,7 @@ from sklearn.linear_model import LogisticRegression
 
 from tastemaker.taste.cache import FeatureCache
 from tastemaker.taste.data import Items, Votes
-from tastemaker.taste.embed_text import TextEmbedder
+from tastemaker.taste.embed_text import TextEmbedder, text_statistics
 from tastemaker.taste.metrics import pairwise_accuracy, per_member_auc, pooled_auc
 from tastemaker.taste.model import VALIDATED_SETTINGS, TasteModel
 
@@ -178,7 +180,12 @@ def tune_popularity(train: pd.DataFrame, rng: np.random.Generator) -> float:
 
 
 def run_fold(
-    ratings: pd.DataFrame, items: Items, features: pd.DataFrame, cold: np.ndarray, seed: int
+    ratings: pd.DataFrame,
+    items: Items,
+    text_items: Items,
+    features: pd.DataFrame,
+    cold: np.ndarray,
+    seed: int,
 ) -> dict[str, dict[str, dict[str, float]]]:
     rng = np.random.default_rng(seed)
     members = ratings.member_id.unique()
@@ -202,7 +209,8 @@ def run_fold(
     bias_settings = tune_bias(train, items, rng)
     bias = TasteModel(n_factors=0, use_content=False, **bias_settings).fit(votes_of(train), items)
     hyb = hybrid(tune_hybrid(train, items, rng, seed), seed).fit(votes_of(train), items)
-    ours = TasteModel(random_state=seed, **MODEL_SETTINGS).fit(votes_of(train), items)
+    # The taste model reads jokes as the CLI does: MiniLM plus the text statistics.
+    ours = TasteModel(random_state=seed, **MODEL_SETTINGS).fit(votes_of(train), text_items)
     models = {
         "popularity": pop,
         "member_item_bias": bias,
@@ -264,6 +272,8 @@ def main() -> None:
     x = TextEmbedder(FeatureCache(args.cache)).embed(list(jokes.text))
     features = pd.DataFrame(x, index=jokes.item_id)
     items = Items.from_arrays(jokes.item_id.to_numpy(), x)
+    stats = text_statistics(list(jokes.text))
+    text_items = Items.from_arrays(jokes.item_id.to_numpy(), np.hstack([x, stats]), stats.shape[1])
 
     rng = np.random.default_rng(args.seed)
     folds = np.array_split(rng.permutation(jokes.item_id.to_numpy()), args.folds)
@@ -272,7 +282,7 @@ def main() -> None:
         chosen = [int(k) for k in args.only_folds.split(",")]
     results = []
     for k in chosen:
-        results.append(run_fold(ratings, items, features, folds[k], args.seed + k))
+        results.append(run_fold(ratings, items, text_items, features, folds[k], args.seed + k))
         results[-1]["fold"] = k
     report(args, results, args.members, time.perf_counter() - started)
 

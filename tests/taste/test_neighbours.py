@@ -87,3 +87,20 @@ def test_neighbours_survive_save_and_load(tmp_path) -> None:
     loaded.add_items(extra)
     assert not loaded.has_neighbour_[-1]
     assert loaded.predict_proba(["m1"], ["fresh"]).shape == (1,)
+
+
+def test_autoencoder_ranks_unvoted_items_serves_newcomers_and_round_trips(tmp_path) -> None:
+    votes, items, utility, keep = _clustered()
+    # The autoencoder alone (weight 1): its logits must carry the camps by themselves.
+    settings = {"n_factors": 0, "autoencoder_hidden": 8, "autoencoder_weight": 1.0}
+    model = TasteModel(**settings).fit(votes, items)
+    m, i = np.nonzero(~keep)
+    p = model.predict_proba([f"m{k}" for k in m], [f"i{k}" for k in i])
+    assert roc_auc_score(utility[m, i] > 0, p) > 0.9
+    # A newcomer who loves the even items is served by their four votes, no refit.
+    model.partial_fit(Votes.from_arrays(["new"] * 4, ["i0", "i1", "i2", "i3"], [1, -1, 1, -1]))
+    later = model.predict_proba(["new"] * 2, ["i10", "i11"])
+    assert later[0] > 0.7 > 0.3 > later[1]
+    model.save(tmp_path)
+    again = TasteModel.load(tmp_path)
+    assert np.array_equal(again.predict_proba(["new"] * 2, ["i10", "i11"]), later)

@@ -64,22 +64,30 @@ class Votes:
 
 @dataclass(frozen=True)
 class Items:
-    """Feature vectors of items (works): ``features[k]`` describes ``ids[k]``."""
+    """Feature vectors of items (works): ``features[k]`` describes ``ids[k]``.
+
+    The last ``n_stats`` columns, if any, are a few hand-made statistics (such as a
+    text's log length) that the taste model maps to taste before the embedding
+    (decision 0016).
+    """
 
     ids: np.ndarray
     features: np.ndarray
+    n_stats: int = 0
 
     @classmethod
-    def from_arrays(cls, ids: object, features: object) -> Items:
+    def from_arrays(cls, ids: object, features: object, n_stats: int = 0) -> Items:
         item_ids = _ids(ids)
         x = np.asarray(features, dtype=float)
         if x.ndim != 2 or x.shape[0] != len(item_ids):
             raise UsageError("features must be a 2-D array with one row per item id")
+        if not 0 <= n_stats < x.shape[1]:
+            raise UsageError("n_stats must leave at least one embedding feature")
         if not np.isfinite(x).all():
             raise UsageError("item features must be finite numbers")
         if len(np.unique(item_ids)) != len(item_ids):
             raise UsageError("item ids must be unique")
-        return cls(item_ids, x)
+        return cls(item_ids, x, int(n_stats))
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -79,3 +79,16 @@ class TextEmbedder:
                 if self.cache:
                     self.cache.put(NAME, text_id(texts[k]), vec)
         return out
+
+
+# Hand-made text statistics appended after the embedding (Items.n_stats, decision 0016).
+TEXT_STATS = ("log_chars",)
+
+
+def text_statistics(texts: Sequence[str]) -> np.ndarray:
+    """Per text: log(1 + its length in characters), which MiniLM's unit vectors discard.
+
+    On Jester a joke's log length alone ranks jokes by up-rate better (leave-one-out
+    Spearman 0.71) than a ridge on its MiniLM embedding (0.46).
+    """
+    return np.log1p([[len(t)] for t in texts]).astype(np.float64)

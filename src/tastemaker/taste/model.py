@@ -12,6 +12,9 @@ so a member with few votes stays close to the collective, and ``partial_fit`` fo
 members in under a population prior learned from the others (decision 0012). Penalties
 are counted in votes (the loss is a VP-weighted sum with mean weight 1), so
 ``reg_member=5`` means a member's own terms carry about as much as five votes.
+Optionally the logit is blended with per-item neighbour regressions (decision 0015) and
+a vote autoencoder (decision 0016) on items with enough votes; text statistics
+(``Items.n_stats``) enter the content maps before the embedding (decision 0016).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from sklearn.linear_model import RidgeCV
 
 from tastemaker import __version__
 from tastemaker.errors import UsageError
+from tastemaker.taste.autoencoder import AUTOENCODER_KEYS, VoteAutoencoder
 from tastemaker.taste.data import Items, Votes
 from tastemaker.taste.newton import map_newton
 
@@ -42,6 +46,8 @@ VALIDATED_SETTINGS: dict[str, float | int] = {
     "max_iter": 200,
     "neighbour_inputs": 64,
     "reg_neighbour": 100.0,
+    "autoencoder_hidden": 64,
+    "autoencoder_weight": 0.5,
 }
 
 _MODEL_FILE = "model.npz"
@@ -59,6 +65,30 @@ _NEIGHBOUR_MIN_VOTES = 30
 # also serve members who revealed only a few votes.
 _NEIGHBOUR_COPIES = 1
 _PREDICT_CHUNK = 100_000
+
+
+def content_ridge(
+    x: np.ndarray, targets: np.ndarray, weight: np.ndarray, n_stats: int
+) -> tuple[np.ndarray, np.ndarray, list[list[float]]]:
+    """Multi-output ridge from item features to item terms, penalties by leave-one-out CV.
+
+    Hand-made statistics (the last ``n_stats`` columns) are fitted first, each output with
+    its own cross-validated penalty; then the embedding on what they leave. One isotropic
+    ridge over both would drown a strong statistic among 384 embedding dimensions.
+    Returns coefficients (outputs x features), intercepts and the chosen penalties.
+    """
+    groups = [slice(0, x.shape[1] - n_stats)] + ([slice(-n_stats, None)] if n_stats else [])
+    coef = np.zeros((targets.shape[1], x.shape[1]))
+    intercept = np.zeros(targets.shape[1])
+    alphas = []
+    for group in groups[::-1]:
+        ridge = RidgeCV(alphas=_CONTENT_ALPHAS, alpha_per_target=True, fit_intercept=True)
+        ridge.fit(x[:, group], targets, sample_weight=weight)
+        coef[:, group] = np.atleast_2d(ridge.coef_)
+        intercept += np.atleast_1d(ridge.intercept_)
+        targets = targets - ridge.predict(x[:, group]).reshape(targets.shape)
+        alphas.append(np.atleast_1d(ridge.alpha_).tolist())
+    return coef, intercept, alphas
 
 
 @dataclass
@@ -92,6 +122,8 @@ class TasteModel:
         random_state: int = 0,
         neighbour_inputs: int = 0,
         reg_neighbour: float = 100.0,
+        autoencoder_hidden: int = 0,
+        autoencoder_weight: float = 0.5,
     ) -> None:
         self.n_factors = n_factors
         self.reg_member_bias = reg_member_bias
@@ -105,6 +137,8 @@ class TasteModel:
         self.random_state = random_state
         self.neighbour_inputs = neighbour_inputs
         self.reg_neighbour = reg_neighbour
+        self.autoencoder_hidden = autoencoder_hidden
+        self.autoencoder_weight = autoencoder_weight
 
     # ------------------------------------------------------------------ public API
 
@@ -122,6 +156,8 @@ class TasteModel:
             "random_state": self.random_state,
             "neighbour_inputs": self.neighbour_inputs,
             "reg_neighbour": self.reg_neighbour,
+            "autoencoder_hidden": self.autoencoder_hidden,
+            "autoencoder_weight": self.autoencoder_weight,
         }
 
     def fit(
@@ -139,6 +175,7 @@ class TasteModel:
         self.feature_scale_ = np.where(std > 1e-12, std, 1.0)
         self.item_ids_ = items.ids.copy()
         self.X_ = self._standardise(items.features)
+        self.n_stats_ = int(items.n_stats)
         self._item_pos = pd.Index(self.item_ids_)
         self.member_ids_ = np.unique(votes.member_ids)
         self._member_pos = pd.Index(self.member_ids_)
@@ -182,6 +219,7 @@ class TasteModel:
             self.n_iter_ += self._optimise(blocks, self.max_iter // 2, stage_three)
         self._set_member_prior()
         self._fit_neighbours(rng)
+        self._fit_autoencoder()
         self._finish(started)
         return self
 
@@ -217,7 +255,7 @@ class TasteModel:
         )
         self._fold_in_members(np.unique(new.m))
         self._fold_in_items(np.unique(new.i))
-        self._anchor_votes = None  # members' votes on the anchor items changed
+        self._member_votes = None  # members' latest votes changed
         self._finish(started)
         return self
 
@@ -275,6 +313,10 @@ class TasteModel:
                 f"items have {items.features.shape[1]} features; the model expects "
                 f"{self.X_.shape[1]}"
             )
+        if items.n_stats != self.n_stats_:
+            raise UsageError(
+                f"items end in {items.n_stats} statistic columns; the model expects {self.n_stats_}"
+            )
         self.item_ids_ = np.concatenate([self.item_ids_, items.ids[fresh]])
         self._item_pos = pd.Index(self.item_ids_)
         self.X_ = np.vstack([self.X_, self._standardise(items.features[fresh])])
@@ -288,6 +330,7 @@ class TasteModel:
             [self.neighbour_coef_, np.zeros((n_new, self.neighbour_coef_.shape[1]))]
         )
         self.has_neighbour_ = np.concatenate([self.has_neighbour_, np.zeros(n_new, bool)])
+        self.has_autoencoder_ = np.concatenate([self.has_autoencoder_, np.zeros(n_new, bool)])
 
     def predict_logit(self, member_ids: object, item_ids: object) -> np.ndarray:
         m = self._member_pos.get_indexer(np.asarray(member_ids).astype(str))
@@ -298,7 +341,7 @@ class TasteModel:
         bm = np.where(m >= 0, p["bm"][m], self.member_prior_mean_[0])
         u = np.where((m >= 0)[:, None], p["U"][m], self.member_prior_mean_[1:])
         z = p["b"][0] + bm + c[i] + np.einsum("ij,ij->i", u, v[i])
-        return self._blend_neighbours(z, m, i)
+        return self._blend_autoencoder(self._blend_neighbours(z, m, i), m, i)
 
     def predict_proba(self, member_ids: object, item_ids: object) -> np.ndarray:
         """P(up) for each (member, item) pair; unknown members get the collective's taste."""
@@ -310,7 +353,8 @@ class TasteModel:
         c, v = self._item_terms()
         mu = self.member_prior_mean_
         z = self.params_["b"][0] + mu[0] + c[i] + v[i] @ mu[1:]
-        return expit(self._blend_neighbours(z, np.full(len(i), -1), i))
+        m = np.full(len(i), -1)
+        return expit(self._blend_autoencoder(self._blend_neighbours(z, m, i), m, i))
 
     def item_uncertainty(self, item_ids: object) -> np.ndarray:
         """Posterior std of each item's own term (Laplace, diagonal); largest for unseen items."""
@@ -350,6 +394,8 @@ class TasteModel:
             neighbour_coef=self.neighbour_coef_,
             neighbour_intercept=self.neighbour_intercept_,
             has_neighbour=self.has_neighbour_,
+            has_autoencoder=self.has_autoencoder_,
+            **{f"autoencoder_{k}": a for k, a in self.autoencoder_.items()},
         )
         np.savez_compressed(directory / _MODEL_FILE, **arrays)
         (directory / _CARD_FILE).write_text(json.dumps(self.model_card_, indent=2) + "\n")
@@ -376,6 +422,7 @@ class TasteModel:
         model.weight_scale_ = float(card["weight_scale"])
         model._votes = _Index(data["vote_m"], data["vote_i"], data["vote_y"], data["vote_s"])
         model.n_iter_ = int(card["n_iter"])
+        model.n_stats_ = int(card.get("n_stats", 0))  # saved before statistics existed: 0
         if "anchors" in data.files:
             model.anchors_ = data["anchors"]
             model.neighbour_coef_ = data["neighbour_coef"]
@@ -383,7 +430,11 @@ class TasteModel:
             model.has_neighbour_ = data["has_neighbour"]
         else:  # saved before neighbour regressions existed
             model._no_neighbours()
-        model._anchor_votes = None
+        model._no_autoencoder()
+        if "autoencoder_W1" in data.files:  # saved with a trained autoencoder
+            model.has_autoencoder_ = data["has_autoencoder"]
+            model.autoencoder_ = {k: data[f"autoencoder_{k}"] for k in AUTOENCODER_KEYS}
+        model._member_votes = None
         model._update_item_stats()
         model.model_card_ = card
         return model
@@ -524,11 +575,10 @@ class TasteModel:
         if len(voted) < 3:
             return
         targets = np.column_stack([p["d"], p["E"]])[voted]
-        ridge = RidgeCV(alphas=_CONTENT_ALPHAS, alpha_per_target=True, fit_intercept=True)
-        ridge.fit(self.X_[voted], targets, sample_weight=np.sqrt(counts[voted]))
-        coef = np.atleast_2d(ridge.coef_)  # (outputs, features)
-        intercept = np.atleast_1d(ridge.intercept_)
-        self.content_alpha_ = np.atleast_1d(ridge.alpha_).tolist()
+        coef, intercept, alphas = content_ridge(
+            self.X_[voted], targets, np.sqrt(counts[voted]), self.n_stats_
+        )
+        self.content_alpha_ = alphas if self.n_stats_ else alphas[0]
         p["w"][...] = coef[0]
         p["W"][...] = coef[1:].T
         p["b"][0] += intercept[0]
@@ -584,26 +634,26 @@ class TasteModel:
         self.neighbour_coef_ = np.zeros((n_i, 0))
         self.neighbour_intercept_ = np.zeros(n_i)
         self.has_neighbour_ = np.zeros(n_i, bool)
-        self._anchor_votes = None
+        self._member_votes = None
+
+    def _vote_matrix(self) -> sparse.csr_matrix:
+        """Each member's latest vote (+1/-1) on each item, as a sparse members x items matrix."""
+        if getattr(self, "_member_votes", None) is not None:
+            return self._member_votes
+        v = self._votes
+        n_m, n_i = len(self.member_ids_), len(self.item_ids_)
+        # A later vote on the same item replaces the earlier one: keep the last of each pair.
+        key = v.m * n_i + v.i
+        _, last = np.unique(key[::-1], return_index=True)
+        keep = (len(key) - 1 - last).astype(np.int64)
+        self._member_votes = sparse.csr_matrix(
+            (2.0 * v.y[keep] - 1.0, (v.m[keep], v.i[keep])), shape=(n_m, n_i)
+        )
+        return self._member_votes
 
     def _anchor_matrix(self) -> sparse.csr_matrix:
-        """Each member's latest vote (+1/-1) on each anchor item, as a sparse matrix."""
-        if getattr(self, "_anchor_votes", None) is not None:
-            return self._anchor_votes
-        v = self._votes
-        n_m, k = len(self.member_ids_), len(self.anchors_)
-        col = np.full(len(self.item_ids_), -1)
-        col[self.anchors_] = np.arange(k)
-        c = col[v.i]
-        keep = np.flatnonzero(c >= 0)
-        # A later vote on the same item replaces the earlier one: keep the last of each pair.
-        key = v.m[keep] * max(k, 1) + c[keep]
-        _, last = np.unique(key[::-1], return_index=True)
-        keep = keep[::-1][last]
-        self._anchor_votes = sparse.csr_matrix(
-            (2.0 * v.y[keep] - 1.0, (v.m[keep], c[keep])), shape=(n_m, k)
-        )
-        return self._anchor_votes
+        """Each member's latest vote (+1/-1) on each anchor item."""
+        return self._vote_matrix()[:, self.anchors_]
 
     def _fit_neighbours(self, rng: np.random.Generator) -> None:
         """Per item, a logistic regression on the member's votes on the anchor items.
@@ -673,6 +723,45 @@ class TasteModel:
             out[sl][use] = 0.5 * (z[sl][use] + nb)
         return out
 
+    def _no_autoencoder(self) -> None:
+        self.autoencoder_: dict[str, np.ndarray] = {}
+        self.has_autoencoder_ = np.zeros(len(self.item_ids_), bool)
+
+    def _fit_autoencoder(self) -> None:
+        """The vote autoencoder (decision 0016) on every member's latest votes."""
+        self._no_autoencoder()
+        counts = np.bincount(self._votes.i, minlength=len(self.item_ids_))
+        if self.autoencoder_hidden <= 0 or (counts >= _NEIGHBOUR_MIN_VOTES).sum() < 2:
+            return
+        net = VoteAutoencoder(hidden=self.autoencoder_hidden, random_state=self.random_state)
+        self.autoencoder_ = net.fit(self._vote_matrix()).params_
+        self.has_autoencoder_ = counts >= _NEIGHBOUR_MIN_VOTES
+
+    def _blend_autoencoder(self, z: np.ndarray, m: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """Mix in the autoencoder's logit with ``autoencoder_weight`` where it has one."""
+        if not self.has_autoencoder_.any():
+            return z
+        net = VoteAutoencoder()
+        net.params_ = self.autoencoder_
+        n_in = self.autoencoder_["W1"].shape[0] // 2  # items known when it was trained
+        votes = self._vote_matrix()[:, :n_in]
+        out = z.copy()
+        w = self.autoencoder_weight
+        for start in range(0, len(z), _PREDICT_CHUNK):
+            sl = slice(start, start + _PREDICT_CHUNK)
+            mm, ii = m[sl], i[sl]
+            use = np.flatnonzero(self.has_autoencoder_[ii])
+            if not len(use):
+                continue
+            # Codes per distinct member; unknown members (-1) have no votes as input.
+            members, inverse = np.unique(mm[use], return_inverse=True)
+            rows = sparse.diags((members >= 0).astype(float)) @ votes[np.maximum(members, 0)]
+            codes = net.codes(rows)[inverse]
+            part = out[sl]
+            part[use] = (1 - w) * part[use] + w * net.logits(codes, ii[use])
+            out[sl] = part
+        return out
+
     def _update_item_stats(self) -> None:
         v = self._votes
         n_i = len(self.item_ids_)
@@ -709,6 +798,7 @@ class TasteModel:
             "items": len(self.item_ids_),
             "items_with_votes": int((self.item_votes_ > 0).sum()),
             "n_features": int(self.X_.shape[1]),
+            "n_stats": self.n_stats_,
             "weight_scale": self.weight_scale_,
             "n_iter": int(getattr(self, "n_iter_", 0)),
             "content_alpha": getattr(self, "content_alpha_", None),

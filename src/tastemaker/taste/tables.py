@@ -16,6 +16,7 @@ import pandas as pd
 
 from tastemaker.errors import UsageError
 from tastemaker.taste.data import Items, Votes
+from tastemaker.taste.embed_text import text_statistics
 
 
 def read_csv(path: Path, what: str, required: tuple[str, ...]) -> pd.DataFrame:
@@ -116,7 +117,9 @@ def read_items(
         if texts.isna().any():
             row = int(texts.isna().to_numpy().argmax()) + 2
             raise UsageError(f"items file {path}: empty text on line {row}")
-        return Items.from_arrays(ids, embed_texts([str(t) for t in texts]))
+        texts = [str(t) for t in texts]
+        stats = text_statistics(texts)
+        return Items.from_arrays(ids, np.hstack([embed_texts(texts), stats]), stats.shape[1])
     if kind == "image":
         images = frame["image"]
         if images.isna().any():
