@@ -101,7 +101,15 @@ _rounds, _pool, _imp, _votes = (
 _ROUND_STATES = select(_rounds.number, _rounds.state).where(
     _rounds.number.in_(bindparam("numbers", expanding=True))
 )
-_POOL = select(_pool.work, _pool.position, _pool.shown).where(_pool.round == bindparam("round"))
+# FOR UPDATE (PostgreSQL; SQLite's writer already holds the database lock): batches of
+# two processes for one round take turns, so the second reads the impressions the first
+# recorded and never shows a member the same work twice.
+_POOL = (
+    select(_pool.work, _pool.position, _pool.shown)
+    .where(_pool.round == bindparam("round"))
+    .order_by(_pool.position)
+    .with_for_update()
+)
 _SEEN = select(_imp.member, _imp.work).where(
     _imp.round == bindparam("round"), _imp.member.in_(bindparam("members", expanding=True))
 )
