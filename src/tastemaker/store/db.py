@@ -151,15 +151,8 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        session = self._sessions()
-        try:
+        with _committed(self._sessions) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     @contextmanager
     def write_unit(self) -> Iterator[Session]:
@@ -175,18 +168,25 @@ class Database:
             self._writer_sessions = sessionmaker(
                 make_writer_engine(self.url), expire_on_commit=False
             )
-        session = self._writer_sessions()
-        try:
+        with _committed(self._writer_sessions) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
         if self._writer_sessions is not None:
             bind = self._writer_sessions.kw["bind"]
             bind.dispose()
+
+
+@contextmanager
+def _committed(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session committed when the block ends, rolled back if it raises."""
+    session = sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
