@@ -29,19 +29,16 @@ def serve(
 
     from tastemaker.chain.client import ChainClient
     from tastemaker.chain.settings import ChainSettings
-    from tastemaker.rounds.bootstrap import make_curator
-    from tastemaker.rounds.service import RoundContext
     from tastemaker.settings import get_settings
     from tastemaker.store.db import Database
-    from tastemaker.store.media import MediaStore
     from tastemaker.web import create_app
     from tastemaker.web.context import load_secret
     from tastemaker.web.serve import (
         check_port,
         ensure_deployment,
         ensure_open_round,
+        serve_context,
         serve_origins,
-        serve_round_settings,
         stake_dev_wallets,
     )
     from tastemaker.web.settings import WebSettings
@@ -67,15 +64,7 @@ def serve(
                 console.print(f"deployed contracts on chain {chain.chain_id}")
         chain.check_deployment()
         stake_dev_wallets(chain)
-        ctx = RoundContext(
-            db=db,
-            chain=chain,
-            media=MediaStore(settings.media_dir),
-            settings=serve_round_settings(chain.node is not None),
-            curator=make_curator(settings.curator, settings),
-            home=settings.home,
-            engine_name=settings.engine,
-        )
+        ctx = serve_context(settings, db, chain)
         with console.status("preparing a round"):
             number = ensure_open_round(ctx, say=console.print)
         if number is not None:

@@ -17,6 +17,9 @@ from tastemaker.errors import UsageError
 from tastemaker.rounds import states
 from tastemaker.rounds.service import RoundContext, latest_round, open_round
 from tastemaker.rounds.settings import RoundSettings
+from tastemaker.settings import Settings
+from tastemaker.store.db import Database
+from tastemaker.store.media import MediaStore
 from tastemaker.web.devwallet import DEV_INDICES
 
 ETHER = 10**18
@@ -64,6 +67,21 @@ def serve_round_settings(embedded: bool) -> RoundSettings:
         k: v for k, v in DEV_ROUND.items() if f"TASTEMAKER_ROUND_{k.upper()}" not in os.environ
     }
     return RoundSettings(**chosen)
+
+
+def serve_context(settings: Settings, db: Database, chain: ChainClient) -> RoundContext:
+    """The round context a server process (the parent or a worker) serves from."""
+    from tastemaker.rounds.bootstrap import make_curator
+
+    return RoundContext(
+        db=db,
+        chain=chain,
+        media=MediaStore(settings.media_dir),
+        settings=serve_round_settings(chain.node is not None),
+        curator=make_curator(settings.curator, settings),
+        home=settings.home,
+        engine_name=settings.engine,
+    )
 
 
 def serve_origins(host: str, port: int) -> list[str]:

@@ -13,13 +13,10 @@ from fastapi import FastAPI
 
 from tastemaker.chain.client import ChainClient
 from tastemaker.chain.settings import ChainSettings
-from tastemaker.rounds.bootstrap import make_curator
-from tastemaker.rounds.service import RoundContext
 from tastemaker.settings import get_settings
 from tastemaker.store.db import Database
-from tastemaker.store.media import MediaStore
 from tastemaker.web.app import create_app
-from tastemaker.web.serve import serve_round_settings
+from tastemaker.web.serve import serve_context
 from tastemaker.web.settings import WebSettings
 
 
@@ -35,15 +32,7 @@ def create_worker_app() -> FastAPI:
     except BaseException:
         db.dispose()
         raise
-    ctx = RoundContext(
-        db=db,
-        chain=chain,
-        media=MediaStore(settings.media_dir),
-        settings=serve_round_settings(chain.node is not None),
-        curator=make_curator(settings.curator, settings),
-        home=settings.home,
-        engine_name=settings.engine,
-    )
+    ctx = serve_context(settings, db, chain)
 
     def close() -> None:
         db.dispose()
