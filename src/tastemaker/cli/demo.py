@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -19,12 +21,41 @@ def demo(
     members: int = typer.Option(50, min=2, max=2000, help="Simulated members."),
     seed: int = typer.Option(7, help="Seed of the simulated community."),
     curator: str = typer.Option("taste", help="Curation policy: taste or random."),
+    engine: str = typer.Option(
+        "cppn", help="cppn (images, hidden tastes) or submissions (imported jokes, --from)."
+    ),
+    source: Path | None = typer.Option(
+        None, "--from", help="submissions: a CSV/JSONL of jokes (item_id,text), e.g. Jester's."
+    ),
+    ratings: Path | None = typer.Option(
+        None, help="submissions: Jester ratings the members replay (default: beside --from)."
+    ),
 ) -> None:
     """Run W weeks: members stake, sign and cast votes, bidders bid, rounds close,
-    auctions settle, members claim; then write an HTML report."""
+    auctions settle, members claim; then write an HTML report.
+
+    With --engine submissions --from jokes.csv the works are the imported jokes and each
+    member replays a real Jester rater (decision 0064)."""
+    from tastemaker.demo.jester_members import ratings_beside
     from tastemaker.demo.report import summary_table, write_report
-    from tastemaker.demo.run import run_demo
+    from tastemaker.demo.run import JokesSource, run_demo
     from tastemaker.rounds.bootstrap import make_curator
+
+    jokes = None
+    if engine == "submissions":
+        if source is None:
+            raise UsageError("--engine submissions needs --from PATH (a CSV or JSONL of jokes)")
+        ratings = ratings or ratings_beside(source)
+        if not ratings.is_file():
+            raise UsageError(
+                f"the jokes demo's members replay Jester ratings: {ratings} is not a file "
+                "(give --ratings PATH)"
+            )
+        jokes = JokesSource(source, ratings)
+    elif engine != "cppn":
+        raise UsageError(f"the demo runs --engine cppn or submissions, not {engine!r}")
+    elif source is not None or ratings is not None:
+        raise UsageError("--from and --ratings need --engine submissions")
 
     settings = get_settings()
     if (settings.home / "tastemaker.db").exists():
@@ -55,8 +86,9 @@ def demo(
             progress.advance(works_task, n)
 
         result = run_demo(
-            settings.home, weeks, members, policy, seed=seed, say=say, on_progress=generated
-        )
+            settings.home, weeks, members, policy, seed=seed, say=say, on_progress=generated,
+            jokes=jokes,
+        )  # fmt: skip
     page = write_report(result, settings.home / "report")
     console.print(summary_table(result))
     unverified = [w.round for w in result.weeks if not w.verified]

@@ -153,8 +153,9 @@ def write_report(result: DemoResult, out_dir: Path) -> Path:
         "white-space:pre-wrap;background:#faf7f0;color:#1c1c20}"
         ".text-thumb{font:13px Georgia,serif;color:#ddd}</style></head><body>",
         "<h1>Tastemaker demo</h1>",
-        f"<p>{len(result.weeks)} weekly rounds, {len(result.labels)} simulated members with "
-        "hidden tastes, on the embedded chain. Every round verified from its public record: "
+        f"<p>{len(result.weeks)} weekly rounds, {len(result.labels)} "
+        f"{html.escape(result.community)}, on the embedded chain. "
+        "Every round verified from its public record: "
         f"{'yes' if all(w.verified for w in result.weeks) else 'NO'}.</p>",
         "<h2>Learning</h2><img src='images/learning-curve.png' alt='learning curve'>",
         "<p>Left: how much the simulated community (hidden tastes, never shown to the "

@@ -8,8 +8,10 @@ and checked by the same intake as the web API.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +28,7 @@ from tastemaker.core.voting_power import Allowance, allowance
 from tastemaker.demo.members import DemoMember, demo_members, onboard
 from tastemaker.generate.registry import get_engine
 from tastemaker.rounds import states
-from tastemaker.rounds.curation import Curator
+from tastemaker.rounds.curation import Candidate, Curator
 from tastemaker.rounds.record import export_round
 from tastemaker.rounds.service import (
     RoundContext,
@@ -81,6 +83,7 @@ class WeekResult:
 @dataclass
 class DemoResult:
     home: Path
+    community: str = "simulated members with hidden tastes"  # who judged, for the report
     weeks: list[WeekResult] = field(default_factory=list)
     rewards: dict[str, int] = field(default_factory=dict)  # address -> wei earned
     claimed: dict[str, int] = field(default_factory=dict)  # address -> wei received
@@ -95,6 +98,33 @@ def _auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
     return float(roc_auc_score(labels, scores))
 
 
+def _look_image(candidate: Candidate) -> object:
+    return load_image(candidate.path)
+
+
+@dataclass
+class JokesSource:
+    """The jokes demo's input: texts to import and the Jester ratings members replay."""
+
+    jokes: Path
+    ratings: Path
+
+
+@contextmanager
+def _submissions_dir(folder: Path) -> Iterator[None]:
+    # The submissions engine (and generation workers, which inherit the environment)
+    # draw from the folder named here.
+    before = os.environ.get("TASTEMAKER_SUBMISSIONS_DIR")
+    os.environ["TASTEMAKER_SUBMISSIONS_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TASTEMAKER_SUBMISSIONS_DIR", None)
+        else:
+            os.environ["TASTEMAKER_SUBMISSIONS_DIR"] = before
+
+
 def run_demo(
     home: Path,
     weeks: int,
@@ -105,7 +135,13 @@ def run_demo(
     exposure: str = DEMO_EXPOSURE,
     say: Callable[[str], None] = print,
     on_progress: Callable[[int], None] | None = None,
+    jokes: JokesSource | None = None,
 ) -> DemoResult:
+    """Run the demo; with ``jokes``, rounds of imported jokes judged by Jester members
+    (demo.jester_members) instead of CPPN images judged by hidden tastes."""
+    if jokes is not None:
+        return _run_jokes(home, weeks, n_members, curator, seed, jokes, exposure, say,
+                          on_progress, round_settings)  # fmt: skip
     home.mkdir(parents=True, exist_ok=True)
     result = DemoResult(home)
     rng = np.random.default_rng(seed)
@@ -146,6 +182,71 @@ def run_demo(
     return result
 
 
+def _run_jokes(
+    home: Path,
+    weeks: int,
+    n_members: int,
+    curator: Curator,
+    seed: int,
+    jokes: JokesSource,
+    exposure: str,
+    say: Callable[[str], None],
+    on_progress: Callable[[int], None] | None,
+    round_settings: RoundSettings | None,
+) -> DemoResult:
+    from tastemaker.demo.jester_members import JesterCommunity, JesterRatings, joke_round_sizes
+    from tastemaker.generate.submissions import import_submissions
+    from tastemaker.generate.submissions.read import read_submissions
+
+    # Every input is checked before anything is written under home.
+    items = read_submissions(jokes.jokes)
+    ratings = JesterRatings.read(jokes.ratings, [item.item_id for item in items])
+    community = JesterCommunity(ratings, n_members, seed=seed)
+    if round_settings is None or round_settings is DEMO_ROUND:
+        new, pool = joke_round_sizes(len(items), weeks)
+        round_settings = DEMO_ROUND.model_copy(
+            update={"candidates": len(items), "new_works": new, "pool_size": pool}
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    imported = home / "submissions"
+    say(f"importing {len(items)} works from {jokes.jokes}")
+    import_submissions(jokes.jokes, imported)
+    result = DemoResult(
+        home, community=f"members replaying real Jester raters ({len(ratings.people)} eligible)"
+    )
+    rng = np.random.default_rng(seed)
+    db = Database(f"sqlite:///{home / 'tastemaker.db'}")
+    chain = ChainClient.connect(ChainSettings(home=home))
+    try:
+        with _submissions_dir(imported):
+            if not chain.has_deployment():
+                say("deploying contracts on the embedded chain")
+                chain.deploy(DeployParams(treasury=chain.signer.address))
+            ctx = RoundContext(
+                db=db,
+                chain=chain,
+                media=MediaStore(home / "media"),
+                settings=round_settings,
+                curator=curator,
+                home=home,
+                engine_name="submissions",
+                on_progress=on_progress,
+            )
+            members = demo_members(community, seed)
+            result.labels = {m.address: m.sim.member_id for m in members}
+            say(f"onboarding {len(members)} members (fund, stake)")
+            onboard(chain, members)
+            for week in range(weeks):
+                result.weeks.append(
+                    _week(ctx, community, members, week, rng, say, result, exposure,
+                          look=community.look)
+                )  # fmt: skip
+    finally:
+        db.dispose()
+        chain.close()
+    return result
+
+
 def _week(
     ctx: RoundContext,
     community: Community,
@@ -155,6 +256,7 @@ def _week(
     say: Callable[[str], None],
     result: DemoResult,
     exposure: str = DEMO_EXPOSURE,
+    look: Callable[[Candidate], object] = _look_image,
 ) -> WeekResult:
     chain = ctx.chain
     opens = START + week * WEEK
@@ -164,7 +266,7 @@ def _week(
         pool = pool_candidates(session, ctx.media, number)
         round_ = session.get(Round, number)
         domain = vote_domain(round_.chain_id, round_.verifying_contract)
-    images = [load_image(c.path) for c in pool]
+    images = [look(c) for c in pool]  # what the members judge: pixels, or a joke's id
     work_ids = ["0x" + c.work.hex() for c in pool]
     up = community.up_probability(images)
     approval = up.mean(axis=0)
