@@ -86,7 +86,8 @@ def demo(
             progress.advance(works_task, n)
 
         result = run_demo(
-            settings.home, weeks, members, policy, seed=seed, say=say, on_progress=generated,
+            settings.home, weeks, members, policy, seed=seed, say=say,
+            on_progress=None if jokes else generated,  # drawing 70 jokes needs no bar
             jokes=jokes,
         )  # fmt: skip
     page = write_report(result, settings.home / "report")
