@@ -28,7 +28,8 @@ def test_flame_is_a_registered_engine_and_meets_the_protocol() -> None:
     assert "flame" in available_engines()
     engine = get_engine("flame")
     assert isinstance(engine, Engine)
-    assert engine.name == "flame" and engine.version == "1.0"
+    assert engine.name == "flame" and engine.version == "1.1"
+    assert get_engine("flame", "1.0").version == "1.0"  # works made by 1.0 render with it
     with pytest.raises(UsageError, match="no version"):
         FlameEngine("0.1")
 
@@ -160,3 +161,20 @@ def test_cli_generate_twice_with_one_seed_gives_identical_files(tmp_path: Path) 
         outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outs[0] == outs[1]
     assert sum(name.endswith(".png") for name in outs[0]) == 4
+
+
+def test_flame_1_1_draws_flame_1_0s_pictures() -> None:
+    """1.1 plots all symmetry copies of each point instead of one at random: the same
+    picture with other grain, so 8x8 block means and overall brightness agree."""
+    old, new = FlameEngine("1.0"), FlameEngine("1.1")
+
+    def blocks(image: np.ndarray) -> np.ndarray:
+        return image.reshape(16, 8, 16, 8, 3).astype(float).mean(axis=(1, 3))
+
+    for i in range(8):
+        genome = _genome(i)
+        a, b = old.render(genome, 128), new.render(genome, 128)
+        assert abs(a.astype(float).mean() - b.astype(float).mean()) < 2
+        assert np.abs(blocks(a) - blocks(b)).mean() < 8
+        if genome.data["symmetry"] == 1:  # nothing to copy: the same samples
+            assert np.array_equal(a, b)

@@ -11,22 +11,32 @@ from pathlib import Path
 
 import pytest
 
+from tastemaker.generate.flame import FlameEngine
 from tests.generate.test_cross_cpu import cpu_variants
 
 SCRIPT = Path(__file__).with_name("flame_digest.py")
 
-# Flame 1.0's renders of the pinned set: changing a pixel means a new engine version.
-RENDERS_FLAME_1_0 = {
-    "pixels": "587f629e80c5635244977f417b96f7dba5d2d215ca73b320cf2fb72c831f7444",
-    "png": "53920a5f46e531e00c988ea52c0435bd5eba53832218eed8ba7774a58cd56726",
-    "genomes": "b118e33ac2a5fe557334117efabb3f240405ec986078ef9ac0f6dacfbce63670",
+# Each flame version's renders of the pinned set: changing a pixel means a new engine
+# version, and the old versions must keep rendering their works' bytes.
+RENDERS = {
+    "1.0": {
+        "pixels": "587f629e80c5635244977f417b96f7dba5d2d215ca73b320cf2fb72c831f7444",
+        "png": "53920a5f46e531e00c988ea52c0435bd5eba53832218eed8ba7774a58cd56726",
+        "genomes": "b118e33ac2a5fe557334117efabb3f240405ec986078ef9ac0f6dacfbce63670",
+    },
+    # 1.1: every symmetry copy of each point is plotted; PNGs use zlib's RLE strategy.
+    "1.1": {
+        "pixels": "8fa03ff692217274340559e6e3a87f30f4ed9b25b669a5cd8d655c4f1273abfb",
+        "png": "3a8be495a4079812165f0d9d1d69698ca49cfe191f3760dc2d14c7ce30a36b79",
+        "genomes": "b118e33ac2a5fe557334117efabb3f240405ec986078ef9ac0f6dacfbce63670",
+    },
 }
 
 
-def _digests(env: dict[str, str]) -> dict[str, str]:
+def _digests(version: str, env: dict[str, str]) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("NPY_", "NUMBA_CPU"))}
     done = subprocess.run(
-        [sys.executable, str(SCRIPT)],
+        [sys.executable, str(SCRIPT), version],
         env={**clean, **env},
         capture_output=True,
         text=True,
@@ -38,10 +48,15 @@ def _digests(env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_flame_1_0_gives_the_same_bytes_under_every_cpu_feature_set() -> None:
-    results = {name: _digests(env) for name, env in cpu_variants().items()}
+@pytest.mark.parametrize("version", sorted(RENDERS))
+def test_flame_gives_the_same_bytes_under_every_cpu_feature_set(version: str) -> None:
+    results = {name: _digests(version, env) for name, env in cpu_variants().items()}
     assert len(results) >= 2
     for name, digest in results.items():
-        assert digest == RENDERS_FLAME_1_0, (
-            f"flame renders under {name} differ from the pinned ones"
+        assert digest == RENDERS[version], (
+            f"flame {version} renders under {name} differ from the pinned ones"
         )
+
+
+def test_every_flame_version_has_pinned_renders() -> None:
+    assert set(FlameEngine.versions) == set(RENDERS)

@@ -66,6 +66,7 @@ def chaos(  # type: ignore[no-untyped-def]
     view,  # (6,) float32 world -> histogram: gx = v0 x + v1 y + v2, gy = v3 x + v4 y + v5
     hist,  # (H, W, 2) float32, accumulated into: colour-index sum, density
     points,  # (m, 2) float32: if m > 0, record the first m points instead of plotting
+    all_copies,  # bool: plot every symmetry copy of each point (1.1), not one at random (1.0)
 ):
     n = colors.shape[0]
     final = n
@@ -124,22 +125,27 @@ def chaos(  # type: ignore[no-untyped-def]
                 continue
         # symmetry copy: 16 random bits times k, over 2**16 (no division)
         s = np.int64((((bits >> np.uint64(16)) & np.uint64(0xFFFF)) * nsym) >> np.uint64(16))
-        qx = sym[s, 0] * px - sym[s, 1] * py
-        qy = sym[s, 1] * px + sym[s, 0] * py
         if record > 0:
-            points[plotted, 0] = qx
-            points[plotted, 1] = qy
+            points[plotted, 0] = sym[s, 0] * px - sym[s, 1] * py
+            points[plotted, 1] = sym[s, 1] * px + sym[s, 0] * py
             plotted += 1
             continue
-        plotted += 1
-        gx = view[0] * qx + view[1] * qy + view[2]
-        gy = view[3] * qx + view[4] * qy + view[5]
-        if not (gx >= _ZERO and gx < gxmax and gy >= _ZERO and gy < gymax):  # NaN fails
-            continue
-        ix = np.int64(gx + _HALF)
-        iy = np.int64(gy + _HALF)
-        hist[iy, ix, 0] += min(max(c, _ZERO), _ONE)
-        hist[iy, ix, 1] += _ONE
+        # 1.1 plots all k copies of the point: a k-fold flame then needs 1/k of the
+        # iterations (the transforms and variations cost far more than a splat).
+        first, last = (np.int64(0), np.int64(nsym)) if all_copies else (s, s + 1)
+        colour = min(max(c, _ZERO), _ONE)
+        for s in range(first, last):
+            qx = sym[s, 0] * px - sym[s, 1] * py
+            qy = sym[s, 1] * px + sym[s, 0] * py
+            plotted += 1
+            gx = view[0] * qx + view[1] * qy + view[2]
+            gy = view[3] * qx + view[4] * qy + view[5]
+            if not (gx >= _ZERO and gx < gxmax and gy >= _ZERO and gy < gymax):  # NaN fails
+                continue
+            ix = np.int64(gx + _HALF)
+            iy = np.int64(gy + _HALF)
+            hist[iy, ix, 0] += colour
+            hist[iy, ix, 1] += _ONE
     return plotted
 
 
