@@ -24,10 +24,10 @@ RENDERS = {
         "png": "53920a5f46e531e00c988ea52c0435bd5eba53832218eed8ba7774a58cd56726",
         "genomes": "b118e33ac2a5fe557334117efabb3f240405ec986078ef9ac0f6dacfbce63670",
     },
-    # 1.1: every symmetry copy of each point is plotted; PNGs use zlib's RLE strategy.
+    # 1.1: 256 walkers in lockstep, every symmetry copy plotted, PNGs in zlib's RLE strategy.
     "1.1": {
-        "pixels": "8fa03ff692217274340559e6e3a87f30f4ed9b25b669a5cd8d655c4f1273abfb",
-        "png": "3a8be495a4079812165f0d9d1d69698ca49cfe191f3760dc2d14c7ce30a36b79",
+        "pixels": "616e960fa002a78a3d8a5ff1dc84d07041f0d6c35b0c64f0638ff8f5b6916106",
+        "png": "9aa8794360320deb953041dadde5c3585c4faeb001815320e357254ce949d85a",
         "genomes": "b118e33ac2a5fe557334117efabb3f240405ec986078ef9ac0f6dacfbce63670",
     },
 }

@@ -112,13 +112,24 @@ def compile_genome(genome: Genome) -> Compiled:
     return Compiled(**{**compiled.__dict__, "centre": centre, "extent": extent})
 
 
-def _play(c: Compiled, samples: int, seed: int, hist, points, kernel, all_copies=False) -> int:  # type: ignore[no-untyped-def]
+def _play(c: Compiled, samples: int, seed: int, hist, points, kernel) -> int:  # type: ignore[no-untyped-def]
     view = np.zeros(6, np.float32)
     return int(
         kernel.chaos(
             samples, np.uint64(seed), c.affine, c.vidx, c.vw, c.vcount, c.colors, c.speeds,
             c.select, c.has_final, c.sym, view if hist.shape[0] == 1 else hist_view(c, hist),
-            hist, points, all_copies,
+            hist, points,
+        )
+    )  # fmt: skip
+
+
+def _play_walkers(c: Compiled, samples: int, seed: int, hist, kernel) -> int:  # type: ignore[no-untyped-def]
+    """Flame 1.1's chaos game: many walkers in lockstep, every symmetry copy plotted."""
+    return int(
+        kernel.chaos_walkers(
+            samples, np.uint64(seed), c.affine, c.vidx, c.vw, c.vcount, c.colors, c.speeds,
+            c.select, c.has_final, c.sym, hist_view(c, hist), hist,
+            kernel.walker_count(samples),
         )
     )  # fmt: skip
 
@@ -157,8 +168,9 @@ class FlameEngine(ImageEngine):
 
     name = "flame"
     # Bump on any change to the pixels a genome renders to, and keep the old version
-    # rendering (a work is re-rendered by the version that made it). 1.1 plots every
-    # symmetry copy of each chaos-game point and encodes PNGs with zlib's RLE strategy.
+    # rendering (a work is re-rendered by the version that made it). 1.1 plays many
+    # walkers in lockstep, plots every symmetry copy of each point and encodes PNGs
+    # with zlib's RLE strategy (docs/decisions/0026-flame-1-1.md).
     versions = ("1.0", "1.1")
     version = "1.1"
     _KEPT = 64
@@ -207,7 +219,10 @@ class FlameEngine(ImageEngine):
         samples = max(SAMPLES_PER_PIXEL * size * size, MIN_SAMPLES)
         hist = np.zeros((size + 2, size + 2, 2), np.float32)
         seed = _seed(genome.id, str(size))
-        _play(c, samples, seed, hist, np.zeros((0, 2), np.float32), kernel, self.version != "1.0")
+        if self.version == "1.0":
+            _play(c, samples, seed, hist, np.zeros((0, 2), np.float32), kernel)
+        else:
+            _play_walkers(c, samples, seed, hist, kernel)
         tone = genome.data["tone"]
         out = np.empty((size, size, 3), np.uint8)
         spp = samples / (size * size)
