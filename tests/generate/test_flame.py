@@ -15,7 +15,7 @@ from tastemaker.generate import Engine, Genome, available_engines, get_engine
 from tastemaker.generate.flame import FlameEngine
 from tastemaker.generate.flame.engine import _select_table
 from tastemaker.generate.flame.screen import passes_screen
-from tastemaker.generate.flame.variations import VARIATIONS
+from tastemaker.generate.flame.variations import VARIATIONS, variation, vary_rows
 
 ENGINE = FlameEngine()
 
@@ -28,7 +28,8 @@ def test_flame_is_a_registered_engine_and_meets_the_protocol() -> None:
     assert "flame" in available_engines()
     engine = get_engine("flame")
     assert isinstance(engine, Engine)
-    assert engine.name == "flame" and engine.version == "1.0"
+    assert engine.name == "flame" and engine.version == "1.1"
+    assert get_engine("flame", "1.0").version == "1.0"  # works made by 1.0 render with it
     with pytest.raises(UsageError, match="no version"):
         FlameEngine("0.1")
 
@@ -160,3 +161,41 @@ def test_cli_generate_twice_with_one_seed_gives_identical_files(tmp_path: Path) 
         outs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outs[0] == outs[1]
     assert sum(name.endswith(".png") for name in outs[0]) == 4
+
+
+def test_flame_1_1_draws_flame_1_0s_pictures() -> None:
+    """1.1 plays many walkers and plots all symmetry copies of each point: the same
+    picture with other grain, so 8x8 block means and overall brightness agree."""
+    old, new = FlameEngine("1.0"), FlameEngine("1.1")
+
+    def blocks(image: np.ndarray) -> np.ndarray:
+        return image.reshape(16, 8, 16, 8, 3).astype(float).mean(axis=(1, 3))
+
+    for i in range(8):
+        genome = _genome(i)
+        a, b = old.render(genome, 128), new.render(genome, 128)
+        assert abs(a.astype(float).mean() - b.astype(float).mean()) < 2
+        assert np.abs(blocks(a) - blocks(b)).mean() < 8
+
+
+def test_the_row_variations_give_the_bits_of_the_pointwise_ones() -> None:
+    """Flame 1.1 runs each variation over a group of walkers (vary_rows); the
+    expressions must be those of ``variation``, bit for bit."""
+    rng = np.random.default_rng(5)
+    count = 301
+    xs = (rng.normal(0, 2, count) * rng.choice([1e-6, 1, 50], count)).astype(np.float32)
+    ys = (rng.normal(0, 2, count) * rng.choice([1e-6, 1, 50], count)).astype(np.float32)
+    xs[:3], ys[:3] = 0, 0  # the origin (r2 is only epsilon)
+    flips = rng.integers(0, 2, count).astype(np.int64)
+    for code in range(len(VARIATIONS)):
+        w = np.float32(rng.uniform(-1.5, 1.5))
+        nx = rng.normal(0, 1, count).astype(np.float32)
+        ny = rng.normal(0, 1, count).astype(np.float32)
+        expected_x, expected_y = nx.copy(), ny.copy()
+        for i in range(count):
+            dx, dy = variation(code, w, xs[i], ys[i], flips[i])
+            expected_x[i] += dx
+            expected_y[i] += dy
+        vary_rows(code, w, xs, ys, flips, nx, ny, count)
+        assert nx.tobytes() == expected_x.tobytes(), VARIATIONS[code]
+        assert ny.tobytes() == expected_y.tobytes(), VARIATIONS[code]

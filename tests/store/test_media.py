@@ -1,4 +1,5 @@
 import io
+import zlib
 
 import numpy as np
 import pytest
@@ -32,6 +33,15 @@ def test_png_decodes_to_the_same_pixels() -> None:
     decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     assert np.array_equal(decoded, image)
     assert encode_png(image) == data  # no timestamps: same pixels, same bytes
+
+
+def test_png_with_zlibs_rle_strategy_decodes_to_the_same_pixels() -> None:
+    image = np.zeros((40, 30, 3), dtype=np.uint8)
+    image[10:20, 5:25] = np.random.default_rng(3).integers(0, 256, (10, 20, 3), dtype=np.uint8)
+    rle = encode_png(image, zlib.Z_RLE)
+    assert rle != encode_png(image)  # other bytes: an engine version picks one
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(rle)).convert("RGB")), image)
+    assert encode_png(image, zlib.Z_DEFAULT_STRATEGY) == encode_png(image)
 
 
 def test_png_refuses_non_rgb_arrays() -> None:

@@ -29,14 +29,18 @@ class ImageEngine:
         """A cheap quality screen: False for degenerate images (flat, pure noise)."""
         raise NotImplementedError
 
+    def encode(self, image: np.ndarray) -> bytes:
+        """The work's PNG bytes (an engine version may pick its own zlib strategy)."""
+        return encode_png(image)
+
     def make(self, genome: Genome, size: int) -> Media:
-        return Media(encode_png(self.render(genome, size)), IMAGE_PNG)
+        return Media(self.encode(self.render(genome, size)), IMAGE_PNG)
 
     def make_screened(self, genome: Genome, size: int) -> Media | None:
         if size > 2 * PRESCREEN_SIZE and not self.screen(self.render(genome, PRESCREEN_SIZE)):
             return None
         image = self.render(genome, size)
-        return Media(encode_png(image), IMAGE_PNG) if self.screen(image) else None
+        return Media(self.encode(image), IMAGE_PNG) if self.screen(image) else None
 
     def unavailable(self) -> str | None:
         return None

@@ -60,8 +60,20 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def encode_png(image: np.ndarray) -> bytes:
-    """PNG bytes for an (H, W, 3) uint8 array: 8-bit RGB, no metadata, no timestamps."""
+def _deflate(data: bytes, strategy: int) -> bytes:
+    if strategy == zlib.Z_DEFAULT_STRATEGY:
+        return zlib.compress(data, _ZLIB_LEVEL)
+    packer = zlib.compressobj(_ZLIB_LEVEL, zlib.DEFLATED, 15, 8, strategy)
+    return packer.compress(data) + packer.flush()
+
+
+def encode_png(image: np.ndarray, strategy: int = zlib.Z_DEFAULT_STRATEGY) -> bytes:
+    """PNG bytes for an (H, W, 3) uint8 array: 8-bit RGB, no metadata, no timestamps.
+
+    ``strategy`` is zlib's: the default, or e.g. ``zlib.Z_RLE``, which is about twice
+    as fast on mostly black images (flame 1.1). It changes the bytes: an engine that
+    picks one treats it as part of its version.
+    """
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise MediaError(f"expected an RGB uint8 image, got {image.dtype} {image.shape}")
     height, width, _ = image.shape
@@ -75,7 +87,7 @@ def encode_png(image: np.ndarray) -> bytes:
         [
             _PNG_SIGNATURE,
             _png_chunk(b"IHDR", header),
-            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), _ZLIB_LEVEL)),
+            _png_chunk(b"IDAT", _deflate(rows.tobytes(), strategy)),
             _png_chunk(b"IEND", b""),
         ]
     )

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from tastemaker.core.media import IMAGE_PNG, Media
 from tastemaker.errors import GenomeError, UsageError
 from tastemaker.generate.cppn import network, operators
 from tastemaker.generate.cppn.coords import SYMMETRIES, coordinate_inputs
@@ -16,6 +17,10 @@ from tastemaker.generate.genome import Genome
 from tastemaker.generate.image import ImageEngine
 
 SHADE_LEVELS = 48
+# Screen a 64 px thumbnail first only above this size. At 256 px the full render
+# and screen take ~0.9 CPU ms against ~0.6 ms for the thumbnail, so prescreening
+# cost more than it saved: 6.65 against 7.14 ms per kept work, the same 600 works.
+PRESCREEN_ABOVE = 320
 
 
 @lru_cache(maxsize=64)
@@ -168,6 +173,14 @@ class CPPNEngine(ImageEngine):
                 del self._networks[next(iter(self._networks))]  # the oldest
             self._networks[genome.id] = compiled
         return compiled
+
+    def make_screened(self, genome: Genome, size: int) -> Media | None:
+        if size > PRESCREEN_ABOVE:
+            return super().make_screened(genome, size)
+        # Up to here a full render and screen cost less than a 64 px thumbnail saves
+        # (the thumbnail is rendered for every candidate, and ~1/3 fail it).
+        image = self.render(genome, size)
+        return Media(self.encode(image), IMAGE_PNG) if self.screen(image) else None
 
     def screen(self, image: np.ndarray) -> bool:
         return passes_screen(image)

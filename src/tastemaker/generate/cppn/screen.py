@@ -31,16 +31,26 @@ def smooth_fit(luma: np.ndarray) -> float:
     return 1.0 if total == 0 else float(1 - (residual**2).sum() / total)
 
 
+# Each channel's share of luma for every 8-bit value: float32(v) / 255 * weight, the
+# same float32 operations as on the image itself, looked up instead of computed.
+_LUMA_WEIGHTS = (np.float32(0.2126), np.float32(0.7152), np.float32(0.0722))
+_LUMA_TABLES = tuple(
+    (np.arange(256, dtype=np.float32) / np.float32(255)) * w for w in _LUMA_WEIGHTS
+)
+
+
 def luminance(image: np.ndarray) -> np.ndarray:
-    """Rec. 709 luma in 0-1.
+    """Rec. 709 luma in 0-1 of a uint8 RGB image.
 
     Elementwise, not a matrix product: BLAS kernels differ between CPUs in their
     order of additions, and the screen must keep the same works on every machine.
+    The per-channel terms come from tables (the same floats as computing them) and
+    are added in the order r, g, b.
     """
-    rgb = image.astype(np.float32) / 255
-    luma = rgb[..., 0] * np.float32(0.2126)
-    luma += rgb[..., 1] * np.float32(0.7152)
-    luma += rgb[..., 2] * np.float32(0.0722)
+    red, green, blue = _LUMA_TABLES
+    luma = red[image[..., 0]]
+    luma += green[image[..., 1]]
+    luma += blue[image[..., 2]]
     return luma
 
 

@@ -13,7 +13,7 @@ import numba
 import numpy as np
 
 from tastemaker.generate.cppn.detmath import log, pow_positive
-from tastemaker.generate.flame.variations import variation
+from tastemaker.generate.flame.variations import variation, vary_rows
 
 f32 = np.float32
 
@@ -174,21 +174,200 @@ def tone_map(hist, palette, k1, k2, gamma, vibrancy, threshold, out):  # type: i
     for i in range(palette.shape[0]):
         for ch in range(3):
             curved[i, ch] = pow_positive(palette[i, ch], inv_gamma)
+    alphas = np.empty(size, np.float32)
+    glows = np.empty(size, np.float32)
+    index = np.empty(size, np.int64)
     for y in range(size):
+        # First, per row, what needs no table lookup: branch-free, so LLVM vectorises
+        # it (the same expressions as one pixel at a time, so the same bits).
         for x in range(size):
             a = (rows[y, x, 1] + _TWO * rows[y + 1, x, 1] + rows[y + 2, x, 1]) * _QUARTER
-            alpha = k1 * log(_ONE + k2 * a) if a > _ZERO else _ZERO
+            lit = a > _ZERO
+            alpha = k1 * log(_ONE + k2 * a)
+            alpha = alpha if lit else _ZERO
+            cs = (rows[y, x, 0] + _TWO * rows[y + 1, x, 0] + rows[y + 2, x, 0]) * _QUARTER
+            ratio = cs / (a if lit else _ONE)
+            ratio = min(max(ratio, _ZERO), _ONE) if lit else _ZERO
+            index[x] = np.int64(ratio * ptop + _HALF)
+            power = pow_positive(alpha, inv_gamma)
+            glows[x] = power if alpha >= threshold else alpha * slope
+            alphas[x] = alpha
+        # Then the palette lookups.
+        for x in range(size):
+            alpha = alphas[x]
             if not alpha > _ZERO:
                 out[y, x, 0] = 0
                 out[y, x, 1] = 0
                 out[y, x, 2] = 0
                 continue
-            cs = (rows[y, x, 0] + _TWO * rows[y + 1, x, 0] + rows[y + 2, x, 0]) * _QUARTER
-            ci = np.int64(min(max(cs / a, _ZERO), _ONE) * ptop + _HALF)
-            glow = pow_positive(alpha, inv_gamma) if alpha >= threshold else alpha * slope
+            ci = index[x]
+            glow = glows[x]
             for ch in range(3):
                 v = palette[ci, ch] * alpha
                 own = curved[ci, ch] * glow if v >= threshold else v * slope
                 value = vibrancy * palette[ci, ch] * glow + rest * own
                 value = min(max(value, _ZERO), _ONE) * f32(255.0) + _HALF
                 out[y, x, ch] = np.uint8(np.int32(value))
+
+
+WALKERS = 256  # at most; fewer for small renders, so each walker's fuse stays a small share
+WALKER_SAMPLES = 1024  # at least this many samples per walker
+
+
+def walker_count(samples: int) -> int:
+    return int(min(WALKERS, max(1, samples // WALKER_SAMPLES)))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def chaos_walkers(  # type: ignore[no-untyped-def]
+    samples,  # how many points to plot (each symmetry copy counts)
+    seed,  # uint64, non-zero
+    affine,  # as chaos()
+    vidx,
+    vw,
+    vcount,
+    colors,
+    speeds,
+    select,
+    has_final,
+    sym,
+    view,
+    hist,  # (H, W, 2) float32, accumulated into: colour-index sum, density
+    walkers,  # independent walkers played in lockstep
+):
+    """Flame 1.1's chaos game: ``walkers`` walkers take one step each in turn.
+
+    Each step draws every walker's transform, then runs each transform over the
+    walkers that drew it: the variation branch is the same for a run of walkers (a
+    single walker's random transform choice mispredicts it nearly every time), and
+    the walkers' work is independent, so the CPU overlaps it. Every symmetry copy of
+    each point is plotted. Points are splatted in walker order, so every float32 sum
+    in the histogram is made in one order on every machine.
+    """
+    n = colors.shape[0]
+    final = n
+    nsym = sym.shape[0]
+    height, width = hist.shape[0], hist.shape[1]
+    gxmax, gymax = f32(width - 1), f32(height - 1)
+    w_count = walkers
+    states = np.empty(w_count, np.uint64)
+    xs = np.empty(w_count, np.float32)
+    ys = np.empty(w_count, np.float32)
+    cs = np.empty(w_count, np.float32)
+    ages = np.empty(w_count, np.int64)
+    ks = np.empty(w_count, np.int64)
+    flips = np.empty(w_count, np.int64)
+    order = np.empty(w_count, np.int64)  # walkers grouped by transform
+    starts = np.zeros(n + 1, np.int64)
+    nxs = np.empty(w_count, np.float32)
+    nys = np.empty(w_count, np.float32)
+    gtx = np.empty(w_count, np.float32)  # one transform's group, contiguous
+    gty = np.empty(w_count, np.float32)
+    gnx = np.empty(w_count, np.float32)
+    gny = np.empty(w_count, np.float32)
+    gfl = np.empty(w_count, np.int64)
+    state = np.uint64(seed)
+    for w in range(w_count):
+        state, bits = _next(state)
+        s = bits | np.uint64(1)
+        s, bits = _next(s)
+        xs[w] = _unit(bits) * _TWO - _ONE
+        s, bits = _next(s)
+        ys[w] = _unit(bits) * _TWO - _ONE
+        s, bits = _next(s)
+        cs[w] = _unit(bits)
+        states[w] = s
+        ages[w] = -FUSE
+    plotted = 0
+    steps = (4 * samples) // (w_count * nsym) + 100 * FUSE  # gives up on flying-off genomes
+    for _ in range(steps):
+        if plotted >= samples:
+            break
+        for i in range(n + 1):
+            starts[i] = 0
+        for w in range(w_count):
+            s, bits = _next(states[w])
+            states[w] = s
+            k = np.int64(select[np.int64(bits >> np.uint64(64 - SELECT_BITS))])
+            ks[w] = k
+            flips[w] = np.int64((bits >> np.uint64(32)) & np.uint64(1))
+            starts[k + 1] += 1
+        for k in range(n):
+            starts[k + 1] += starts[k]
+        for w in range(w_count):  # a stable counting sort: walkers in order within a group
+            k = ks[w]
+            order[starts[k]] = w
+            starts[k] += 1
+        first = 0
+        for k in range(n):
+            last = starts[k]  # after the sort, starts[k] is where group k ends
+            a0, a1, a2 = affine[k, 0], affine[k, 1], affine[k, 2]
+            a3, a4, a5 = affine[k, 3], affine[k, 4], affine[k, 5]
+            m = last - first
+            for i in range(m):  # gather the group into contiguous rows
+                w = order[first + i]
+                x, y = xs[w], ys[w]
+                gtx[i] = a0 * x + a1 * y + a2
+                gty[i] = a3 * x + a4 * y + a5
+                gfl[i] = flips[w]
+                gnx[i] = _ZERO
+                gny[i] = _ZERO
+            for j in range(vcount[k]):
+                vary_rows(vidx[k, j], vw[k, j], gtx, gty, gfl, gnx, gny, m)
+            for i in range(m):
+                w = order[first + i]
+                nxs[w] = gnx[i]
+                nys[w] = gny[i]
+            first = last
+        ready = 0  # walkers that plot this step, in walker order
+        for w in range(w_count):
+            nx, ny = nxs[w], nys[w]
+            if not (abs(nx) < _BOUND and abs(ny) < _BOUND):  # NaN fails too: restart
+                s, bits = _next(states[w])
+                xs[w] = _unit(bits) * _TWO - _ONE
+                s, bits = _next(s)
+                ys[w] = _unit(bits) * _TWO - _ONE
+                states[w] = s
+                ages[w] = -FUSE
+                continue
+            k = ks[w]
+            xs[w] = nx
+            ys[w] = ny
+            cs[w] = cs[w] + (colors[k] - cs[w]) * speeds[k]
+            ages[w] += 1
+            if ages[w] <= 0:
+                continue
+            order[ready] = w
+            gfl[ready] = flips[w]
+            if has_final:
+                gtx[ready] = affine[final, 0] * nx + affine[final, 1] * ny + affine[final, 2]
+                gty[ready] = affine[final, 3] * nx + affine[final, 4] * ny + affine[final, 5]
+                gnx[ready] = _ZERO
+                gny[ready] = _ZERO
+            else:
+                gnx[ready] = nx
+                gny[ready] = ny
+            ready += 1
+        if has_final:
+            for j in range(vcount[final]):
+                vary_rows(vidx[final, j], vw[final, j], gtx, gty, gfl, gnx, gny, ready)
+        for i in range(ready):
+            if plotted >= samples:
+                break
+            px, py = gnx[i], gny[i]
+            if not (abs(px) < _BOUND and abs(py) < _BOUND):
+                continue
+            colour = min(max(cs[order[i]], _ZERO), _ONE)
+            for s_ in range(nsym):
+                qx = sym[s_, 0] * px - sym[s_, 1] * py
+                qy = sym[s_, 1] * px + sym[s_, 0] * py
+                plotted += 1
+                gx = view[0] * qx + view[1] * qy + view[2]
+                gy = view[3] * qx + view[4] * qy + view[5]
+                if not (gx >= _ZERO and gx < gxmax and gy >= _ZERO and gy < gymax):
+                    continue
+                ix = np.int64(gx + _HALF)
+                iy = np.int64(gy + _HALF)
+                hist[iy, ix, 0] += colour
+                hist[iy, ix, 1] += _ONE
+    return plotted

@@ -29,7 +29,10 @@ def quality_flags(image: np.ndarray) -> dict[str, float]:
     lit = luma > np.float32(LIT)
     share = float(lit.mean())
     rgb = sample.astype(np.float32) / np.float32(255)
-    spread = rgb.max(axis=2) - rgb.min(axis=2)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    # The same values as rgb.max(axis=2) - rgb.min(axis=2), which numpy runs 3
+    # elements at a time (1.2 ms of the screen's 1.7 at 256 px).
+    spread = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     diff = (np.abs(np.diff(luma, axis=0)).mean() + np.abs(np.diff(luma, axis=1)).mean()) / 2
     return {
         "lit_share": share,
