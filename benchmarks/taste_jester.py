@@ -214,10 +214,16 @@ def fixed_blend(model: TasteModel):
 
 
 def ablations(
-    ours: TasteModel, train: pd.DataFrame, items: Items, text_items: Items, reg: float, seed: int
+    ours: TasteModel,
+    train: pd.DataFrame,
+    items: Items,
+    text_items: Items,
+    reg: float,
+    seed: int,
+    refits: bool,
 ) -> dict[str, Variant]:
-    """What each part adds: parts alone and in pairs (no refit), the model without the
-    text statistic and the hybrid given the statistic (refits)."""
+    """What each part adds: parts alone and in pairs (no refit); with ``refits`` also the
+    model without the text statistic and the hybrid given the statistic."""
     out = {
         "x_factors_only": Variant(part_blend(ours, ("factors",))),
         "x_neighbours_only": Variant(part_blend(ours, ("neighbours",))),
@@ -225,6 +231,8 @@ def ablations(
         "x_factors_neighbours": Variant(part_blend(ours, ("factors", "neighbours"))),
         "x_fixed_blend_0016": Variant(fixed_blend(ours)),
     }
+    if not refits:
+        return out
     no_stats = TasteModel(random_state=seed, **MODEL_SETTINGS).fit(votes_of(train), items)
     hyb_stats = hybrid(reg, seed).fit(votes_of(train), text_items)
     out["x_no_text_statistic"] = Variant(no_stats.predict_logit)
@@ -242,6 +250,7 @@ def run_fold(
     cold: np.ndarray,
     seed: int,
     with_ablations: bool = False,
+    ablation_refits: bool = False,
 ) -> dict[str, dict[str, dict[str, float]]]:
     rng = np.random.default_rng(seed)
     members = ratings.member_id.unique()
@@ -275,7 +284,9 @@ def run_fold(
         "taste_model": ours,
     }
     if with_ablations:
-        models.update(ablations(ours, train, items, text_items, hyb.reg_member, seed))
+        models.update(
+            ablations(ours, train, items, text_items, hyb.reg_member, seed, ablation_refits)
+        )
 
     out: dict[str, dict[str, dict[str, float]]] = {}
     for scenario in ("a_known_members", "c_cold_jokes", "b_new_members"):
@@ -323,6 +334,11 @@ def main() -> None:
         "--ablations", action="store_true", help="also score the taste model's ablations (x_*)"
     )
     parser.add_argument(
+        "--ablation-refits",
+        action="store_true",
+        help="with --ablations: also refit without the text statistic and the hybrid with it",
+    )
+    parser.add_argument(
         "--merge", type=Path, nargs="+", default=None, help="combine the JSON of earlier runs"
     )
     args = parser.parse_args()
@@ -357,7 +373,16 @@ def main() -> None:
     results = []
     for k in chosen:
         results.append(
-            run_fold(ratings, items, text_items, features, folds[k], args.seed + k, args.ablations)
+            run_fold(
+                ratings,
+                items,
+                text_items,
+                features,
+                folds[k],
+                args.seed + k,
+                args.ablations,
+                args.ablation_refits,
+            )
         )
         results[-1]["fold"] = k
     report(args, results, args.members, time.perf_counter() - started)

@@ -51,6 +51,7 @@ VALIDATED_SETTINGS: dict[str, float | int] = {
     "reg_neighbour": 100.0,
     "autoencoder_hidden": 64,
     "autoencoder_weight": 0.5,
+    "stack_blend": True,
 }
 
 _MODEL_FILE = "model.npz"

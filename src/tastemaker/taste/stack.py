@@ -55,8 +55,13 @@ def inner_split(votes: Votes, rng: np.random.Generator) -> InnerSplit:
 
 
 def stack_features(parts: dict[str, np.ndarray], member_votes: np.ndarray) -> np.ndarray:
-    """The parts' logits and each times t = 1 / sqrt(1 + votes), plus t itself."""
-    t = 1.0 / np.sqrt(1.0 + member_votes)
+    """The parts' logits and each times t = 1 / sqrt(1 + votes), plus t itself.
+
+    Vote counts below ``REVEALED`` count as ``REVEALED``: the stacker never sees fewer
+    (inner newcomers keep 10), so a member with no votes gets the 10-vote weights
+    instead of an extrapolation.
+    """
+    t = 1.0 / np.sqrt(1.0 + np.maximum(member_votes, REVEALED))
     z = np.column_stack([parts[k] for k in PARTS])
     return np.column_stack([z, z * t[:, None], t])
 
