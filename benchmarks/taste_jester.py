@@ -45,7 +45,7 @@ from tastemaker.taste.metrics import pairwise_accuracy, per_member_auc, pooled_a
 from tastemaker.taste.model import VALIDATED_SETTINGS, TasteModel
 
 REVEALED = 10
-MODEL_SETTINGS = VALIDATED_SETTINGS
+MODEL_SETTINGS = dict(VALIDATED_SETTINGS)
 METRICS = ("pooled_auc", "member_auc", "pairwise_acc")
 HYBRID_FACTORS = 8
 # Penalties of the hybrid's member and item factors tried on the validation split.
@@ -179,6 +179,69 @@ def tune_popularity(train: pd.DataFrame, rng: np.random.Generator) -> float:
     return max(lls, key=lls.get)
 
 
+class Variant:
+    """An ablation of the taste model: a recombination of its parts' logits, or a refit.
+
+    Reported with an ``x_`` prefix; never counted as a baseline in the verdict.
+    """
+
+    def __init__(self, predict) -> None:  # predict(member_ids, item_ids) -> logit or score
+        self.predict_fn = predict
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.predict_fn(frame.member_id.to_numpy(), frame.item_id.to_numpy())
+
+
+def part_blend(model: TasteModel, keys: tuple[str, ...]):
+    """Mean of the named parts' logits where the item has them all, factors elsewhere."""
+
+    def predict(m: np.ndarray, i: np.ndarray) -> np.ndarray:
+        parts = model.component_logits(m, i)
+        z = np.mean([parts[k] for k in keys], axis=0)
+        return np.where(np.isfinite(z), z, parts["factors"])
+
+    return predict
+
+
+def fixed_blend(model: TasteModel):
+    """The decision-0016 blend (1/4 factors, 1/4 neighbours, 1/2 autoencoder)."""
+
+    def predict(m: np.ndarray, i: np.ndarray) -> np.ndarray:
+        parts = model.component_logits(m, i)
+        return model._combine(parts["factors"], parts["neighbours"], parts["autoencoder"])
+
+    return predict
+
+
+def ablations(
+    ours: TasteModel,
+    train: pd.DataFrame,
+    items: Items,
+    text_items: Items,
+    reg: float,
+    seed: int,
+    refits: bool,
+) -> dict[str, Variant]:
+    """What each part adds: parts alone and in pairs (no refit); with ``refits`` also the
+    model without the text statistic and the hybrid given the statistic."""
+    out = {
+        "x_factors_only": Variant(part_blend(ours, ("factors",))),
+        "x_neighbours_only": Variant(part_blend(ours, ("neighbours",))),
+        "x_autoencoder_only": Variant(part_blend(ours, ("autoencoder",))),
+        "x_factors_neighbours": Variant(part_blend(ours, ("factors", "neighbours"))),
+        "x_fixed_blend_0016": Variant(fixed_blend(ours)),
+    }
+    if not refits:
+        return out
+    no_stats = TasteModel(random_state=seed, **MODEL_SETTINGS).fit(votes_of(train), items)
+    hyb_stats = hybrid(reg, seed).fit(votes_of(train), text_items)
+    out["x_no_text_statistic"] = Variant(no_stats.predict_logit)
+    out["x_hybrid_with_statistic"] = Variant(hyb_stats.predict_logit)
+    out["x_no_text_statistic"].model = no_stats
+    out["x_hybrid_with_statistic"].model = hyb_stats
+    return out
+
+
 def run_fold(
     ratings: pd.DataFrame,
     items: Items,
@@ -186,6 +249,8 @@ def run_fold(
     features: pd.DataFrame,
     cold: np.ndarray,
     seed: int,
+    with_ablations: bool = False,
+    ablation_refits: bool = False,
 ) -> dict[str, dict[str, dict[str, float]]]:
     rng = np.random.default_rng(seed)
     members = ratings.member_id.unique()
@@ -218,6 +283,10 @@ def run_fold(
         "hybrid": hyb,
         "taste_model": ours,
     }
+    if with_ablations:
+        models.update(
+            ablations(ours, train, items, text_items, hyb.reg_member, seed, ablation_refits)
+        )
 
     out: dict[str, dict[str, dict[str, float]]] = {}
     for scenario in ("a_known_members", "c_cold_jokes", "b_new_members"):
@@ -227,6 +296,9 @@ def run_fold(
             bias.partial_fit(votes_of(revealed))
             hyb.partial_fit(votes_of(revealed))
             ours.partial_fit(votes_of(revealed))
+            for model in models.values():
+                if hasattr(model, "model"):  # refitted ablations fold newcomers in too
+                    model.model.partial_fit(votes_of(revealed))
         frame = test[scenario]
         out[scenario] = {}
         for name, model in models.items():
@@ -252,9 +324,27 @@ def main() -> None:
         "--only-folds", default=None, help="comma-separated fold numbers to evaluate (e.g. 0,1)"
     )
     parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=JSON",
+        help="development only: override a taste-model setting, e.g. stack_blend=true",
+    )
+    parser.add_argument(
+        "--ablations", action="store_true", help="also score the taste model's ablations (x_*)"
+    )
+    parser.add_argument(
+        "--ablation-refits",
+        action="store_true",
+        help="with --ablations: also refit without the text statistic and the hybrid with it",
+    )
+    parser.add_argument(
         "--merge", type=Path, nargs="+", default=None, help="combine the JSON of earlier runs"
     )
     args = parser.parse_args()
+    for item in args.set:
+        key, _, value = item.partition("=")
+        MODEL_SETTINGS[key] = json.loads(value)
     started = time.perf_counter()
     if args.merge:
         runs = [json.loads(path.read_text()) for path in args.merge]
@@ -282,7 +372,18 @@ def main() -> None:
         chosen = [int(k) for k in args.only_folds.split(",")]
     results = []
     for k in chosen:
-        results.append(run_fold(ratings, items, text_items, features, folds[k], args.seed + k))
+        results.append(
+            run_fold(
+                ratings,
+                items,
+                text_items,
+                features,
+                folds[k],
+                args.seed + k,
+                args.ablations,
+                args.ablation_refits,
+            )
+        )
         results[-1]["fold"] = k
     report(args, results, args.members, time.perf_counter() - started)
 
@@ -307,7 +408,7 @@ def report(args: argparse.Namespace, results: list[dict], members: int | None, s
             }
         verdict = {}
         for metric in ("member_auc", "pairwise_acc"):
-            rivals = [n for n in names if n != "taste_model"]
+            rivals = [n for n in names if n != "taste_model" and not n.startswith("x_")]
             best = max(rivals, key=lambda n: block[n][metric]["mean"])
             gaps = [r["taste_model"][metric] - r[best][metric] for r in rows]
             spread = max(block[n][metric]["fold_std"] for n in ("taste_model", best))

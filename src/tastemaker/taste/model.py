@@ -19,6 +19,7 @@ a vote autoencoder (decision 0016) on items with enough votes; text statistics
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -31,12 +32,14 @@ import pandas as pd
 from scipy import optimize, sparse
 from scipy.special import expit
 from sklearn.linear_model import RidgeCV
+from threadpoolctl import ThreadpoolController
 
 from tastemaker import __version__
 from tastemaker.errors import UsageError
 from tastemaker.taste.autoencoder import AUTOENCODER_KEYS, VoteAutoencoder
 from tastemaker.taste.data import Items, Votes
 from tastemaker.taste.newton import map_newton
+from tastemaker.taste.stack import apply_stack, fit_stack, inner_split
 
 # Settings validated on held-out Jester votes (benchmarks/taste_jester.py); the CLI uses them.
 VALIDATED_SETTINGS: dict[str, float | int] = {
@@ -48,6 +51,7 @@ VALIDATED_SETTINGS: dict[str, float | int] = {
     "reg_neighbour": 100.0,
     "autoencoder_hidden": 64,
     "autoencoder_weight": 0.5,
+    "stack_blend": True,
 }
 
 _MODEL_FILE = "model.npz"
@@ -65,6 +69,23 @@ _NEIGHBOUR_MIN_VOTES = 30
 # also serve members who revealed only a few votes.
 _NEIGHBOUR_COPIES = 1
 _PREDICT_CHUNK = 100_000
+_BLAS = ThreadpoolController()
+
+
+def _one_blas_thread(method: Callable) -> Callable:
+    """Run ``method`` with BLAS limited to one thread.
+
+    The model's BLAS calls are small (L-BFGS's vector updates, members x 4 x items products):
+    OpenBLAS threads spin-waiting between them cost far more than they save. Measured on
+    the full Jester fit on a shared 2-core machine: 14x less CPU with one thread.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _BLAS.limit(limits=1, user_api="blas"):
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 def content_ridge(
@@ -124,6 +145,7 @@ class TasteModel:
         reg_neighbour: float = 100.0,
         autoencoder_hidden: int = 0,
         autoencoder_weight: float = 0.5,
+        stack_blend: bool = False,
     ) -> None:
         self.n_factors = n_factors
         self.reg_member_bias = reg_member_bias
@@ -139,6 +161,7 @@ class TasteModel:
         self.reg_neighbour = reg_neighbour
         self.autoencoder_hidden = autoencoder_hidden
         self.autoencoder_weight = autoencoder_weight
+        self.stack_blend = stack_blend
 
     # ------------------------------------------------------------------ public API
 
@@ -158,8 +181,10 @@ class TasteModel:
             "reg_neighbour": self.reg_neighbour,
             "autoencoder_hidden": self.autoencoder_hidden,
             "autoencoder_weight": self.autoencoder_weight,
+            "stack_blend": self.stack_blend,
         }
 
+    @_one_blas_thread
     def fit(
         self, votes: Votes, items: Items, progress: Callable[[int, int], None] | None = None
     ) -> TasteModel:
@@ -220,9 +245,11 @@ class TasteModel:
         self._set_member_prior()
         self._fit_neighbours(rng)
         self._fit_autoencoder()
+        self._fit_stack(votes, items)
         self._finish(started)
         return self
 
+    @_one_blas_thread
     def partial_fit(self, votes: Votes, items: Items | None = None) -> TasteModel:
         """Add ``votes`` and fold in the members and items they touch (online update).
 
@@ -332,7 +359,7 @@ class TasteModel:
         self.has_neighbour_ = np.concatenate([self.has_neighbour_, np.zeros(n_new, bool)])
         self.has_autoencoder_ = np.concatenate([self.has_autoencoder_, np.zeros(n_new, bool)])
 
-    def predict_logit(self, member_ids: object, item_ids: object) -> np.ndarray:
+    def _raw_components(self, member_ids: object, item_ids: object) -> dict[str, np.ndarray]:
         m = self._member_pos.get_indexer(np.asarray(member_ids).astype(str))
         i = self._item_codes(item_ids)
         p = self.params_
@@ -341,20 +368,45 @@ class TasteModel:
         bm = np.where(m >= 0, p["bm"][m], self.member_prior_mean_[0])
         u = np.where((m >= 0)[:, None], p["U"][m], self.member_prior_mean_[1:])
         z = p["b"][0] + bm + c[i] + np.einsum("ij,ij->i", u, v[i])
-        return self._blend_autoencoder(self._blend_neighbours(z, m, i), m, i)
+        parts = self._components(m, i, z)
+        counts = np.bincount(self._votes.m, minlength=len(self.member_ids_))
+        parts["member_votes"] = np.where(m >= 0, counts[np.maximum(m, 0)], 0).astype(float)
+        return parts
+
+    @_one_blas_thread
+    def component_logits(self, member_ids: object, item_ids: object) -> dict[str, np.ndarray]:
+        """Each part's logit per pair before the blend, NaN where an item lacks the part.
+
+        Keys: ``factors`` (always), ``neighbours``, ``autoencoder``, and ``member_votes``
+        (the member's vote count, which the stacked blend reads); for ablations.
+        """
+        return self._raw_components(member_ids, item_ids)
+
+    @_one_blas_thread
+    def predict_logit(self, member_ids: object, item_ids: object) -> np.ndarray:
+        return self._blend(self._raw_components(member_ids, item_ids))
+
+    def _blend(self, parts: dict[str, np.ndarray]) -> np.ndarray:
+        fixed = self._combine(parts["factors"], parts["neighbours"], parts["autoencoder"])
+        if not len(self.stack_coef_):
+            return fixed
+        stacked = apply_stack(parts, parts["member_votes"], self.stack_coef_, self.stack_intercept_)
+        return np.where(np.isfinite(stacked), stacked, fixed)
 
     def predict_proba(self, member_ids: object, item_ids: object) -> np.ndarray:
         """P(up) for each (member, item) pair; unknown members get the collective's taste."""
         return expit(self.predict_logit(member_ids, item_ids))
 
+    @_one_blas_thread
     def collective_proba(self, item_ids: object) -> np.ndarray:
         """P(up) for a typical member (no personal terms): the community's predicted approval."""
         i = self._item_codes(item_ids)
         c, v = self._item_terms()
         mu = self.member_prior_mean_
         z = self.params_["b"][0] + mu[0] + c[i] + v[i] @ mu[1:]
-        m = np.full(len(i), -1)
-        return expit(self._blend_autoencoder(self._blend_neighbours(z, m, i), m, i))
+        parts = self._components(np.full(len(i), -1), i, z)
+        parts["member_votes"] = np.zeros(len(i))
+        return expit(self._blend(parts))
 
     def item_uncertainty(self, item_ids: object) -> np.ndarray:
         """Posterior std of each item's own term (Laplace, diagonal); largest for unseen items."""
@@ -395,6 +447,8 @@ class TasteModel:
             neighbour_intercept=self.neighbour_intercept_,
             has_neighbour=self.has_neighbour_,
             has_autoencoder=self.has_autoencoder_,
+            stack_coef=self.stack_coef_,
+            stack_intercept=np.array([self.stack_intercept_]),
             **{f"autoencoder_{k}": a for k, a in self.autoencoder_.items()},
         )
         np.savez_compressed(directory / _MODEL_FILE, **arrays)
@@ -434,6 +488,10 @@ class TasteModel:
         if "autoencoder_W1" in data.files:  # saved with a trained autoencoder
             model.has_autoencoder_ = data["has_autoencoder"]
             model.autoencoder_ = {k: data[f"autoencoder_{k}"] for k in AUTOENCODER_KEYS}
+        model._no_stack()
+        if "stack_coef" in data.files:  # saved with a stacked blend (decision 0017)
+            model.stack_coef_ = data["stack_coef"]
+            model.stack_intercept_ = float(data["stack_intercept"][0])
         model._member_votes = None
         model._update_item_stats()
         model.model_card_ = card
@@ -700,14 +758,14 @@ class TasteModel:
             self.neighbour_intercept_[j] = lr.intercept_[0]
             self.has_neighbour_[j] = True
 
-    def _blend_neighbours(self, z: np.ndarray, m: np.ndarray, i: np.ndarray) -> np.ndarray:
-        """Mean of the factor model's logit and the neighbour regression's, where it has one."""
+    def _neighbour_logits(self, m: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """The neighbour regression's logit per pair; NaN where the item has none."""
+        out = np.full(len(m), np.nan)
         if not self.has_neighbour_.any():
-            return z
+            return out
         anchor_votes = self._anchor_matrix()
-        out = z.copy()
         k = len(self.anchors_)
-        for start in range(0, len(z), _PREDICT_CHUNK):
+        for start in range(0, len(m), _PREDICT_CHUNK):
             sl = slice(start, start + _PREDICT_CHUNK)
             mm, ii = m[sl], i[sl]
             use = self.has_neighbour_[ii]
@@ -717,10 +775,9 @@ class TasteModel:
             known = mm[use] >= 0
             x[known] = anchor_votes[mm[use][known]].toarray()
             coef = self.neighbour_coef_[ii[use]]
-            nb = self.neighbour_intercept_[ii[use]] + np.einsum(
+            out[sl][use] = self.neighbour_intercept_[ii[use]] + np.einsum(
                 "ij,ij->i", np.hstack([x, x != 0]), coef
             )
-            out[sl][use] = 0.5 * (z[sl][use] + nb)
         return out
 
     def _no_autoencoder(self) -> None:
@@ -737,17 +794,16 @@ class TasteModel:
         self.autoencoder_ = net.fit(self._vote_matrix()).params_
         self.has_autoencoder_ = counts >= _NEIGHBOUR_MIN_VOTES
 
-    def _blend_autoencoder(self, z: np.ndarray, m: np.ndarray, i: np.ndarray) -> np.ndarray:
-        """Mix in the autoencoder's logit with ``autoencoder_weight`` where it has one."""
+    def _autoencoder_logits(self, m: np.ndarray, i: np.ndarray) -> np.ndarray:
+        """The autoencoder's logit per pair; NaN where the item has none."""
+        out = np.full(len(m), np.nan)
         if not self.has_autoencoder_.any():
-            return z
+            return out
         net = VoteAutoencoder()
         net.params_ = self.autoencoder_
         n_in = self.autoencoder_["W1"].shape[0] // 2  # items known when it was trained
         votes = self._vote_matrix()[:, :n_in]
-        out = z.copy()
-        w = self.autoencoder_weight
-        for start in range(0, len(z), _PREDICT_CHUNK):
+        for start in range(0, len(m), _PREDICT_CHUNK):
             sl = slice(start, start + _PREDICT_CHUNK)
             mm, ii = m[sl], i[sl]
             use = np.flatnonzero(self.has_autoencoder_[ii])
@@ -756,11 +812,50 @@ class TasteModel:
             # Codes per distinct member; unknown members (-1) have no votes as input.
             members, inverse = np.unique(mm[use], return_inverse=True)
             rows = sparse.diags((members >= 0).astype(float)) @ votes[np.maximum(members, 0)]
-            codes = net.codes(rows)[inverse]
             part = out[sl]
-            part[use] = (1 - w) * part[use] + w * net.logits(codes, ii[use])
-            out[sl] = part
+            part[use] = net.logits(net.codes(rows)[inverse], ii[use])
         return out
+
+    def _combine(self, z: np.ndarray, nb: np.ndarray, ae: np.ndarray) -> np.ndarray:
+        """The blend: mean of factors and neighbours, then ``autoencoder_weight`` of the
+        autoencoder; each part only where the item has it (decisions 0015, 0016)."""
+        out = np.where(np.isnan(nb), z, 0.5 * (z + nb))
+        w = self.autoencoder_weight
+        return np.where(np.isnan(ae), out, (1 - w) * out + w * ae)
+
+    def _components(self, m: np.ndarray, i: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            "factors": z,
+            "neighbours": self._neighbour_logits(m, i),
+            "autoencoder": self._autoencoder_logits(m, i),
+        }
+
+    def _no_stack(self) -> None:
+        self.stack_coef_ = np.zeros(0)
+        self.stack_intercept_ = 0.0
+
+    def _fit_stack(self, votes: Votes, items: Items) -> None:
+        """Blend weights by inner validation (``taste.stack``, decision 0017).
+
+        A copy of the model with the fixed blend is fitted on the training votes minus an
+        inner held-out split (some members keep only 10 votes, as newcomers do); the
+        stacker is a logistic regression of the held-out votes on its parts' logits.
+        """
+        self._no_stack()
+        if not self.stack_blend or not self.has_autoencoder_.any() or not self.has_neighbour_.any():
+            return
+        split = inner_split(votes, np.random.default_rng(self.random_state + 1))
+        if len(split.held) == 0:
+            return
+        inner = TasteModel(**{**self.get_params(), "stack_blend": False}).fit(split.train, items)
+        parts = inner._raw_components(split.held.member_ids, split.held.item_ids)
+        y = (split.held.direction > 0).astype(float)
+        try:
+            self.stack_coef_, self.stack_intercept_ = fit_stack(
+                parts, parts["member_votes"], y, split.held.weight
+            )
+        except ValueError:  # too few held-out votes on items with every part
+            self._no_stack()
 
     def _update_item_stats(self) -> None:
         v = self._votes
