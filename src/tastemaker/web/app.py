@@ -17,6 +17,7 @@ from tastemaker.web import docs, gateway, pages, problems
 from tastemaker.web.api import router as api_router
 from tastemaker.web.auth import NonceStore, Sessions
 from tastemaker.web.context import WebContext, load_secret, utcnow
+from tastemaker.web.hot import HotRoutes
 from tastemaker.web.security import BodyLimit, SameOrigin
 from tastemaker.web.settings import WebSettings
 
@@ -70,7 +71,9 @@ def create_app(
     app.include_router(gateway.router)
     docs.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    # Outermost first: the size limit sees every byte before anything else runs.
+    # Added innermost first: the size limit sees every byte before anything else runs,
+    # then the origin check, then the voter's hot routes (web/hot.py) skip FastAPI.
+    app.add_middleware(HotRoutes, web=web, sessions=app.state.sessions)
     app.add_middleware(SameOrigin, trusted=settings.origins)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
