@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.pool import QueuePool
+from starlette.types import Receive, Scope, Send
 
 from tastemaker.rounds.service import RoundContext
 from tastemaker.web import docs, gateway, pages, problems
@@ -40,6 +42,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.on_close()
 
 
+class TastemakerApp(FastAPI):
+    """FastAPI, with the voter's two hot routes answered before its stack (web/hot.py)."""
+
+    hot: HotRoutes | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot is not None and scope["type"] == "http":
+            await self.hot(scope, receive, send)  # passes anything else on to FastAPI
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(
     rounds: RoundContext,
     settings: WebSettings | None = None,
@@ -50,7 +64,7 @@ def create_app(
     passes ``on_close``, called when the app shuts down)."""
     settings = settings or WebSettings()
     web = WebContext(rounds, settings, load_secret(settings, rounds.home), now)
-    app = FastAPI(
+    app = TastemakerApp(
         lifespan=_lifespan,
         title="Tastemaker",
         summary="Vote on works, watch rounds, bid, claim rewards, see the taste model.",
@@ -71,9 +85,14 @@ def create_app(
     app.include_router(gateway.router)
     docs.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    # Added innermost first: the size limit sees every byte before anything else runs,
-    # then the origin check, then the voter's hot routes (web/hot.py) skip FastAPI.
-    app.add_middleware(HotRoutes, web=web, sessions=app.state.sessions)
+    # Outermost first: the size limit sees every byte before anything else runs.
     app.add_middleware(SameOrigin, trusted=settings.origins)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.hot = HotRoutes(
+        partial(FastAPI.__call__, app),
+        web,
+        app.state.sessions,
+        settings.max_body_bytes,
+        settings.origins,
+    )
     return app
