@@ -28,6 +28,11 @@ COMPONENTS = [
     ("pydantic", ["pydantic"]),
     ("JSON", ["json/", "orjson", "jsonable_encoder"]),
     ("middleware (web/security.py)", ["web/security.py"]),
+    (
+        "hot routes (web/hot.py, context, queue hand-off)",
+        ["web/hot.py", "web/context.py", "submit_async", "_put (", "_resolve ("],
+    ),
+    ("group commit batch (web/intake.py)", ["web/intake.py", "rounds/intake.py"]),
     ("FastAPI/Starlette", ["fastapi/", "starlette/"]),
     ("anyio worker threads", ["anyio/", "concurrent/futures"]),
     ("HTTP parser h11", ["h11"]),
@@ -37,8 +42,8 @@ COMPONENTS = [
     ("chain RPC (web3)", ["web3/", "requests/", "urllib3/"]),
 ]
 ROUTES = [
-    ("next work", ["next_work ("]),
-    ("vote", ["cast (votes.py", "cast_votes"]),
+    ("next work", ["next_work (", "next_answer ("]),
+    ("vote", ["cast (votes.py", "vote_answer (", "cast_votes"]),
     ("group commit writer", ["intake.py"]),
     ("sign-in", ["api/auth.py"]),
 ]

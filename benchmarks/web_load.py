@@ -18,7 +18,15 @@ server's CPU time per vote + next-work pair (comparable across machine loads,
 unlike wall-clock figures), the load average, the server processes and database.
 
     python benchmarks/web_load.py [--voters 200] [--votes-each 20] [--workers 1]
-                                  [--db sqlite|postgresql] [--profile DIR]
+                                  [--db sqlite|postgresql] [--rate PAIRS_PER_S]
+                                  [--profile DIR]
+
+Without ``--rate`` the voters run a closed loop (each sends its next request the
+moment it has an answer), which finds the most the server does; by Little's law its
+mean latency is then voters / requests per second (200 voters at 1,000 pairs/s:
+100 ms), whatever the server. ``--rate 1000`` offers 1,000 pairs a second on a fixed
+schedule (each voter one pair every 0.2 s) and counts each next-work latency from
+when it was due, so the p99s say how the server holds that rate.
 
 ``--profile DIR`` attaches py-spy to the server processes for the voting phase
 (``--gil``: only samples of a thread holding the GIL, i.e. CPU) and writes
@@ -196,12 +204,27 @@ def presign(
 
 
 async def vote_loop(
-    conn: Connection, votes: int, number: int, signed: dict[str, bytes], stats: dict[str, Any]
+    conn: Connection,
+    votes: int,
+    number: int,
+    signed: dict[str, bytes],
+    stats: dict[str, Any],
+    schedule: tuple[float, float] | None = None,
 ) -> None:
-    """What the vote page does: ask for the next work, vote on it, send the vote."""
-    for _ in range(votes):
+    """What the vote page does: ask for the next work, vote on it, send the vote.
+
+    ``schedule`` = (first, period): paced, each pair is due at ``first + k * period``
+    (perf_counter seconds) and its next-work latency counts from when it was due, so
+    a server that falls behind is charged for the wait (no coordinated omission)."""
+    for k in range(votes):
         try:
-            began = time.perf_counter()
+            if schedule is None:
+                began = time.perf_counter()
+            else:
+                began = schedule[0] + k * schedule[1]
+                delay = began - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
             status, body = await conn.request("POST", f"/api/rounds/{number}/next")
             stats["next_ms"].append((time.perf_counter() - began) * 1000)
             if status != 200:
@@ -246,7 +269,13 @@ def process_tree_cpu_s(pid: int) -> float:
 
 
 async def load(
-    host: str, port: int, voters: int, votes_each: int, server_pid: int, profile: Path | None
+    host: str,
+    port: int,
+    voters: int,
+    votes_each: int,
+    server_pid: int,
+    profile: Path | None,
+    rate: float | None = None,
 ) -> dict:
     base = f"http://{host}:{port}"
     current = httpx.get(base + "/api/rounds/current").json()
@@ -275,11 +304,22 @@ async def load(
     # Every voter is signed in: now all of them vote at once.
     spy = start_profiler(server_pid, profile / "serve.txt") if profile else None
     cpu_before, load_before = process_tree_cpu_s(server_pid), os.getloadavg()
+    client_before = time.process_time()
     began = time.perf_counter()
+    # Paced: every voter votes every voters/rate seconds, the voters spread evenly over
+    # that period, so the server is offered ``rate`` pairs a second in all.
+    period = voters / rate if rate else 0.0
+    schedules = [
+        (began + 0.05 + i * period / voters, period) if rate else None for i in range(voters)
+    ]
     await asyncio.gather(
-        *(vote_loop(c, votes_each, number, s, stats) for c, s in zip(conns, signed, strict=True))
+        *(
+            vote_loop(c, votes_each, number, s, stats, when)
+            for c, s, when in zip(conns, signed, schedules, strict=True)
+        )
     )
     elapsed = time.perf_counter() - began
+    client_cpu_s = time.process_time() - client_before
     cpu_s, load_after = process_tree_cpu_s(server_pid) - cpu_before, os.getloadavg()
     if spy is not None:
         stop_profiler(spy)
@@ -288,6 +328,9 @@ async def load(
     return {
         "voters": voters,
         "votes_each": votes_each,
+        # None: closed loop, every voter sends its next request as soon as it has an
+        # answer (as fast as the server goes); else pairs/s offered on a fixed schedule.
+        "offered_votes_per_s": rate,
         "votes": stats["votes"],
         "errors": len(stats["errors"]),
         "error_samples": stats["errors"][:5],
@@ -300,6 +343,9 @@ async def load(
         # Server CPU (all its processes) per vote with its next-work request.
         "server_cpu_ms_per_pair": round(1000 * cpu_s / max(stats["votes"], 1), 3),
         "server_cpu_s": round(cpu_s, 2),
+        # The load generator shares the machine's cores: what it used in the same phase.
+        "client_cpu_ms_per_pair": round(1000 * client_cpu_s / max(stats["votes"], 1), 3),
+        "client_cpu_s": round(client_cpu_s, 2),
         "loadavg_1m_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "sign_in_phase_s": round(sign_in_s, 2),
     }
@@ -353,6 +399,16 @@ def stop_profiler(spy: subprocess.Popen[bytes]) -> None:
     spy.wait(timeout=120)
 
 
+def run(main: Any) -> Any:
+    """The client's event loop: uvloop (as the server's) when installed, so the load
+    generator takes less of the cores it shares with the server."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--voters", type=int, default=200)
@@ -361,6 +417,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--profile", type=Path, help="write py-spy stacks of the server here")
+    parser.add_argument(
+        "--rate", type=float, help="offer this many vote + next pairs a second (paced)"
+    )
     args = parser.parse_args()
 
     os.environ.update(ROUND_ENV)
@@ -382,8 +441,16 @@ def main() -> None:
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
         try:
             _wait_healthy(f"http://127.0.0.1:{args.port}", server)
-            result = asyncio.run(
-                load("127.0.0.1", args.port, args.voters, args.votes_each, server.pid, args.profile)
+            result = run(
+                load(
+                    "127.0.0.1",
+                    args.port,
+                    args.voters,
+                    args.votes_each,
+                    server.pid,
+                    args.profile,
+                    args.rate,
+                )
             )
         finally:
             server.terminate()

@@ -1,3 +1,5 @@
+import contextlib
+
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -108,3 +110,30 @@ def test_vote_json_round_trip() -> None:
     assert Vote.from_json(vote.message_json()) == vote
     with pytest.raises(BallotError, match="missing 'nonce'"):
         Vote.from_json({k: v for k, v in vote.message_json().items() if k != "nonce"})
+
+
+def test_recovery_agrees_with_eth_account_over_many_keys_and_digests() -> None:
+    """recover_signer calls libsecp256k1 directly: the same signer as eth-account's
+    own recovery, for both recovery ids and with v as 0/1 or 27/28."""
+    from eth_hash.auto import keccak
+
+    for i in range(64):
+        account = Account.from_key(keccak(b"ballots recovery %d" % i))
+        digest = keccak(b"digest %d" % i)
+        signed = Account.unsafe_sign_hash(digest, account.key)
+        signature = bytes(signed.signature)
+        assert recover_signer(digest, signature) == account.address
+        assert Account._recover_hash(digest, signature=signature) == account.address
+        raw_v = signature[:64] + bytes([signature[64] - 27])
+        assert recover_signer(digest, raw_v) == account.address
+        # The other recovery id gives another key (or none): never this signer.
+        flipped = signature[:64] + bytes([55 - signature[64]])
+        with contextlib.suppress(BallotError):
+            assert recover_signer(digest, flipped) != account.address
+
+
+def test_an_r_that_is_no_curve_point_does_not_recover() -> None:
+    # x = 5 is not the x coordinate of any secp256k1 point (5**3 + 7 is no square mod p).
+    signature = (5).to_bytes(32, "big") + (1).to_bytes(32, "big") + bytes([27])
+    with pytest.raises(BallotError, match="does not recover"):
+        recover_signer(_vote().digest(DOMAIN), signature)

@@ -231,3 +231,129 @@ def test_two_server_processes_keep_intake_exact(tmp_path: Path, db_url: str) -> 
         engine.dispose()
     for _who, status, answer in results["next"]:
         assert status == 200 and answer["pool_size"] == 6
+
+
+def _workers(pid: int) -> list[int]:
+    """The server processes uvicorn's supervisor ``pid`` runs (its spawned children)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"multiprocessing" in cmdline and b"spawn_main" in cmdline:
+                found.append(int(child))
+    return found
+
+
+async def _vote_through_a_kill(base: str, server_pid: int, members: list[LocalAccount]) -> dict:
+    """Each member replaces its vote on one work 24 times (nonce 1..24) while one of the
+    two workers is SIGKILLed; a vote whose request failed is sent again."""
+    killed: list[int] = []
+    acknowledged: list[tuple[str, int, str]] = []  # (voter, nonce, vote id)
+    failures = 0
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        current = (await client.get("/api/rounds/current")).json()
+        number = current["number"]
+        domain = VoteDomain(current["chain_id"], current["verifying_contract"])
+        work = (await client.get(f"/api/rounds/{number}/pool")).json()["items"][0]
+        cookies = {}
+        for account in members:
+            asked = await client.post("/api/auth/message", json={"address": account.address})
+            message = asked.json()["message"]
+            body = {"message": message, "signature": sign_text(account, message)}
+            verified = await client.post("/api/auth/verify", json=body)
+            assert verified.status_code == 200, verified.text
+            cookies[account.address] = {"cookie": f"tm_session={verified.cookies['tm_session']}"}
+            client.cookies.clear()
+
+        async def voter(account: LocalAccount) -> None:
+            nonlocal failures
+            for nonce in range(1, 25):
+                if nonce == 8 and not killed and account is members[0]:
+                    victim = _workers(server_pid)[0]
+                    os.kill(victim, signal.SIGKILL)
+                    killed.append(victim)
+                vote = Vote(
+                    account.address, number, work_hash(work["content_hash"]), 1, ETHER, nonce
+                )
+                body = {
+                    "message": vote.message_json(),
+                    "signature": "0x" + sign_vote(vote, domain, account.key).hex(),
+                }
+                for _attempt in range(20):
+                    try:
+                        answer = await client.post(
+                            "/api/votes", json=body, headers=cookies[account.address]
+                        )
+                    except httpx.TransportError:
+                        failures += 1  # the worker holding this connection died
+                        await asyncio.sleep(0.2)
+                        continue
+                    assert answer.status_code == 200, answer.text
+                    acknowledged.append((account.address, nonce, answer.json()["id"]))
+                    break
+                else:
+                    raise AssertionError("the server did not come back")
+
+        await asyncio.gather(*(voter(m) for m in members))
+    return {"killed": killed, "acknowledged": acknowledged, "failures": failures}
+
+
+def test_a_worker_that_dies_is_replaced_and_no_acknowledged_vote_is_lost(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    db_url = f"sqlite:///{home / 'tastemaker.db'}"
+    env = os.environ | ROUND_ENV | {"TASTEMAKER_HOME": str(home), "TASTEMAKER_DATABASE_URL": db_url}
+    saved = {k: os.environ.get(k) for k in ROUND_ENV}
+    os.environ.update(ROUND_ENV)
+    try:
+        chain = _prepare(home, db_url)
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    port = 19600 + os.getpid() % 300
+    command = [sys.executable, "-m", "tastemaker", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--no-access-log"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait(server, base)
+        deadline = time.monotonic() + 120
+        while len(_workers(server.pid)) < 2:
+            assert time.monotonic() < deadline, "two workers did not start"
+            time.sleep(0.2)
+        members = [member(10 + i) for i in range(4)]
+        outcome = asyncio.run(_vote_through_a_kill(base, server.pid, members))
+        assert len(outcome["killed"]) == 1
+        deadline = time.monotonic() + 120
+        while True:  # the supervisor starts a new worker in the dead one's place
+            alive = _workers(server.pid)
+            if len(alive) == 2 and outcome["killed"][0] not in alive:
+                break
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.2)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        chain.close()  # type: ignore[attr-defined]
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as db:
+            stored = {"0x" + row.hex() for row in db.scalars(select(VoteRow.id))}
+            for voter, nonce, vote_id in outcome["acknowledged"]:
+                assert vote_id in stored, f"acknowledged vote {nonce} of {voter} is lost"
+            for account in members:
+                current = db.scalars(
+                    select(VoteRow.nonce).where(
+                        VoteRow.voter == account.address, VoteRow.current.is_(True)
+                    )
+                ).all()
+                assert current == [24], "the newest acknowledged vote is the current one"
+    finally:
+        engine.dispose()
+    assert len(outcome["acknowledged"]) == 4 * 24

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
+from coincurve import PublicKey
+from Crypto.Hash import keccak as _keccak
 from eth_account import Account
 from eth_account.messages import SignableMessage
-from eth_hash.auto import keccak
-from eth_keys import keys
-from eth_keys.exceptions import BadSignature, ValidationError
 from eth_utils import is_address, to_checksum_address
 
 from tastemaker.errors import TastemakerError
@@ -30,6 +29,14 @@ _DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId,address 
 _VOTE_TYPE = (
     "Vote(address voter,uint256 round,bytes32 work,int8 direction,uint256 amount,uint256 nonce)"
 )
+
+
+def keccak(data: bytes) -> bytes:
+    """Keccak-256 straight from pycryptodome (eth-hash's backend, without its dispatch:
+    two of these per vote on the intake path)."""
+    return _keccak.new(data=data, digest_bits=256).digest()
+
+
 _DOMAIN_TYPEHASH = keccak(_DOMAIN_TYPE.encode())
 _VOTE_TYPEHASH = keccak(_VOTE_TYPE.encode())
 # secp256k1 group order; signatures with s above half of it are malleable twins.
@@ -229,11 +236,14 @@ def recover_signer(digest: bytes, signature: str | bytes) -> str:
         v -= 27
     if v not in (0, 1) or not 0 < r < _SECP256K1_N or not 0 < s <= _SECP256K1_N // 2:
         raise BallotError("signature is malformed (bad v, r or s)")
+    # libsecp256k1 through coincurve (what eth-keys itself uses when it is installed),
+    # without eth-keys's objects around it: r, s and v are checked above.
     try:
-        public_key = keys.Signature(vrs=(v, r, s)).recover_public_key_from_msg_hash(digest)
-    except (BadSignature, ValidationError) as exc:
+        public_key = PublicKey.from_signature_and_message(raw[:64] + bytes([v]), digest, None)
+    except ValueError as exc:
         raise BallotError("signature does not recover to any address") from exc
-    return checksum("0x" + public_key.to_canonical_address().hex())
+    address = keccak(public_key.format(compressed=False)[1:])[-20:]
+    return checksum("0x" + address.hex())
 
 
 def verify_vote(vote: Vote, domain: VoteDomain, signature: str | bytes) -> bytes:

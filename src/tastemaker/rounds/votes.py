@@ -262,6 +262,7 @@ class _Batch:
     known: set[bytes]  # vote ids stored or accepted
     current: dict[tuple[int, str], dict[bytes, Any]] = field(default_factory=dict)
     allowances: dict[tuple[int, str], int] = field(default_factory=dict)
+    spent: dict[tuple[int, str], int] = field(default_factory=dict)  # sum over current
     pending: dict[bytes, dict[str, Any]] = field(default_factory=dict)  # id -> row to insert
     superseded: list[bytes] = field(default_factory=list)  # stored votes no longer current
 
@@ -278,7 +279,9 @@ class _Batch:
         allowance = self.allowances[key]
 
         mine = self.current.setdefault(key, {})
-        spent = sum(row.amount for row in mine.values())
+        spent = self.spent.get(key)
+        if spent is None:  # summed once per voter and batch, then kept up to date
+            spent = self.spent[key] = sum(row.amount for row in mine.values())
         if vote_id in self.known:
             return VoteReceipt(vote_id, "duplicate", spent, allowance)
 
@@ -316,6 +319,7 @@ class _Batch:
         self.pending[vote_id] = row
         self.known.add(vote_id)
         mine[vote.work] = _Current(vote_id, vote.amount, vote.nonce)
+        self.spent[key] = spent_elsewhere + vote.amount
         return VoteReceipt(
             vote_id,
             "replaced" if previous else "accepted",

@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.pool import QueuePool
+from starlette.types import Receive, Scope, Send
 
 from tastemaker.rounds.service import RoundContext
 from tastemaker.web import docs, gateway, pages, problems
 from tastemaker.web.api import router as api_router
 from tastemaker.web.auth import NonceStore, Sessions
 from tastemaker.web.context import WebContext, load_secret, utcnow
+from tastemaker.web.hot import HotRoutes
 from tastemaker.web.security import BodyLimit, SameOrigin
 from tastemaker.web.settings import WebSettings
 
@@ -39,6 +42,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.on_close()
 
 
+class TastemakerApp(FastAPI):
+    """FastAPI, with the voter's two hot routes answered before its stack (web/hot.py)."""
+
+    hot: HotRoutes | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hot is not None and scope["type"] == "http":
+            await self.hot(scope, receive, send)  # passes anything else on to FastAPI
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(
     rounds: RoundContext,
     settings: WebSettings | None = None,
@@ -49,7 +64,7 @@ def create_app(
     passes ``on_close``, called when the app shuts down)."""
     settings = settings or WebSettings()
     web = WebContext(rounds, settings, load_secret(settings, rounds.home), now)
-    app = FastAPI(
+    app = TastemakerApp(
         lifespan=_lifespan,
         title="Tastemaker",
         summary="Vote on works, watch rounds, bid, claim rewards, see the taste model.",
@@ -73,4 +88,11 @@ def create_app(
     # Outermost first: the size limit sees every byte before anything else runs.
     app.add_middleware(SameOrigin, trusted=settings.origins)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.hot = HotRoutes(
+        partial(FastAPI.__call__, app),
+        web,
+        app.state.sessions,
+        settings.max_body_bytes,
+        settings.origins,
+    )
     return app

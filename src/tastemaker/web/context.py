@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 import time
@@ -47,9 +48,15 @@ class WebContext:
     settings: WebSettings
     secret: bytes
     now: Callable[[], datetime] = utcnow
-    _stakes: dict[str, tuple[float, int]] = field(default_factory=dict)
+    # address -> (read at, stake, its allowance under this deployment's rules)
+    _stakes: dict[str, tuple[float, int, Allowance]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _works: dict[bytes, dict[str, Any]] = field(default_factory=dict)
+    # round -> the read of its pool's works in flight: one read for every request
+    # that misses at once (200 voters arriving together read it once, not 200 times).
+    _pool_reads: dict[int, asyncio.Future[dict[bytes, dict[str, Any]]]] = field(
+        default_factory=dict
+    )
     # Group commit for votes and next works (web/intake.py); its writer starts with
     # the first one.
     intake: WebIntake = field(init=False)
@@ -87,8 +94,9 @@ class WebContext:
             if hit is not None and time.monotonic() - hit[0] < STAKE_CACHE_SECONDS:
                 return hit[1]
         value = self.rounds.chain.staked(address)
+        grant = allowance(value, self.rounds.settings.voting_rules())
         with self._lock:
-            self._stakes[address] = (time.monotonic(), value)
+            self._stakes[address] = (time.monotonic(), value, grant)
         return value
 
     async def work_json(self, number: int, content_hash: bytes) -> dict[str, Any]:
@@ -97,7 +105,12 @@ class WebContext:
         thread, all of them at the first miss), then served from memory."""
         found = self._works.get(content_hash)
         if found is None:
-            pool = await to_thread.run_sync(self._read_pool, number)
+            reading = self._pool_reads.get(number)
+            if reading is None:
+                reading = asyncio.ensure_future(to_thread.run_sync(self._read_pool, number))
+                self._pool_reads[number] = reading
+                reading.add_done_callback(lambda _: self._pool_reads.pop(number, None))
+            pool = await asyncio.shield(reading)
             if len(self._works) + len(pool) > WORK_CACHE_SIZE:
                 self._works.clear()
             self._works.update(pool)
@@ -119,7 +132,7 @@ class WebContext:
             hit = self._stakes.get(address)
         if hit is None or time.monotonic() - hit[0] >= STAKE_CACHE_SECONDS:
             return None
-        return allowance(hit[1], self.rounds.settings.voting_rules())
+        return hit[2]
 
     async def allowance_async(self, address: str) -> Allowance:
         """``allowance_of`` for a coroutine: a cache hit on the event loop, a node round
@@ -130,4 +143,9 @@ class WebContext:
         return await to_thread.run_sync(self.allowance_of, address)
 
     def allowance_of(self, address: str) -> Allowance:
-        return allowance(self.staked(address), self.rounds.settings.voting_rules())
+        value = self.staked(address)
+        with self._lock:
+            hit = self._stakes.get(address)
+        if hit is not None and hit[1] == value:
+            return hit[2]
+        return allowance(value, self.rounds.settings.voting_rules())

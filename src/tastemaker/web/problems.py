@@ -44,18 +44,22 @@ class Problem(Exception):
         self.status, self.code, self.detail, self.extra = status, code, detail, extra
 
 
-def problem_response(
-    request: Request, status: int, code: str, detail: str, **extra: Any
-) -> JSONResponse:
-    body = {
+def problem_body(status: int, code: str, detail: str, path: str, **extra: Any) -> dict[str, Any]:
+    return {
         "type": f"/problems/{code}",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "code": code,
-        "instance": request.url.path,
+        "instance": path,
         **extra,
     }
+
+
+def problem_response(
+    request: Request, status: int, code: str, detail: str, **extra: Any
+) -> JSONResponse:
+    body = problem_body(status, code, detail, request.url.path, **extra)
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
@@ -141,31 +145,34 @@ def install(app: FastAPI) -> None:
             response.headers["Allow"] = ", ".join(allowed_methods(app, request))
         return response
 
-    @app.exception_handler(TransactionReverted)
-    async def _reverted(request: Request, exc: TransactionReverted) -> JSONResponse:
-        return problem_response(request, 409, "transaction_reverted", str(exc))
-
-    @app.exception_handler(Overloaded)
-    async def _overloaded(request: Request, exc: Overloaded) -> JSONResponse:
-        response = problem_response(request, 503, "busy", f"the server is busy: {exc}")
-        response.headers["Retry-After"] = "1"
+    async def _mapped(request: Request, exc: Exception) -> JSONResponse:
+        status, code, detail, extra, headers = problem_of(exc, request.url.path)
+        response = problem_response(request, status, code, detail, **extra)
+        response.headers.update(headers)
         return response
 
-    @app.exception_handler(SATimeoutError)
-    async def _busy(request: Request, exc: SATimeoutError) -> JSONResponse:
-        response = problem_response(
-            request, 503, "busy", "the server is busy: try again in a moment"
-        )
-        response.headers["Retry-After"] = "1"
-        return response
+    for kind in (TransactionReverted, Overloaded, SATimeoutError, ChainError, Exception):
+        app.add_exception_handler(kind, _mapped)
 
-    @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        # A bug, not a user error: logged with its traceback, answered without one.
-        log.exception("unhandled error on %s", request.url.path)
-        return problem_response(request, 500, "internal_error", "the server failed; see its log")
 
-    @app.exception_handler(ChainError)
-    async def _chain(request: Request, exc: ChainError) -> JSONResponse:
-        log.warning("chain error on %s: %s", request.url.path, exc)
-        return problem_response(request, 503, "chain_unavailable", str(exc))
+def problem_of(exc: Exception, path: str) -> tuple[int, str, str, dict[str, Any], dict[str, str]]:
+    """(status, code, detail, extra fields, headers) of the problem document answering
+    ``exc``: the mapping of the handlers ``install`` registers, for code that answers
+    outside FastAPI's exception handling (web/hot.py)."""
+    if isinstance(exc, Problem):
+        return exc.status, exc.code, exc.detail, exc.extra, {}
+    if isinstance(exc, VoteRefused):
+        return _VOTE_STATUS.get(exc.code, 422), exc.code, str(exc), {}, {}
+    if isinstance(exc, TransactionReverted):
+        return 409, "transaction_reverted", str(exc), {}, {}
+    if isinstance(exc, Overloaded):
+        return 503, "busy", f"the server is busy: {exc}", {}, {"Retry-After": "1"}
+    if isinstance(exc, SATimeoutError):
+        detail = "the server is busy: try again in a moment"
+        return 503, "busy", detail, {}, {"Retry-After": "1"}
+    if isinstance(exc, ChainError):
+        log.warning("chain error on %s: %s", path, exc)
+        return 503, "chain_unavailable", str(exc), {}, {}
+    # A bug, not a user error: logged with its traceback, answered without one.
+    log.error("unhandled error on %s", path, exc_info=exc)
+    return 500, "internal_error", "the server failed; see its log", {}, {}

@@ -118,7 +118,7 @@ class SameOrigin:
         self.app = app
         # Configured public origins also count as "this server" (behind a TLS proxy
         # the request's own scheme is http while the browser's Origin is https).
-        self.trusted = frozenset(_origin_of(o) for o in trusted)
+        self.trusted = trusted_origins(trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
@@ -130,6 +130,10 @@ class SameOrigin:
             await _problem(send, 403, "cross_site", refusal, scope["path"])
             return
         await self.app(scope, receive, send)
+
+
+def trusted_origins(trusted: Sequence[str]) -> frozenset[str]:
+    return frozenset(_origin_of(o) for o in trusted)
 
 
 def cross_site_refusal(

@@ -7,11 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 
-from tastemaker.rounds.showing import Shown, ShowRefused, ShowRequest
 from tastemaker.store.tables import Round
 from tastemaker.web import queries
 from tastemaker.web.deps import Cookie, Ctx, Db, Paging, json_response, page
-from tastemaker.web.intake import NextJob
+from tastemaker.web.hot import next_answer
 from tastemaker.web.problems import Problem
 
 router = APIRouter(prefix="/rounds", tags=["rounds"])
@@ -81,38 +80,7 @@ def standings(ctx: Ctx, session: Db, number: int, paging: Paging) -> dict[str, A
     response_model=dict[str, Any],
 )
 async def next_work(ctx: Ctx, number: int, who: Cookie) -> Response:
-    # On the event loop: the database work (session row, pick, impression) is done by
-    # the group commit's writer in a batch with other requests (web/intake.py).
-    if not 0 < number < 2**31:
-        raise Problem(404, "unknown_round", f"there is no round {number}")
-    vp = (await ctx.allowance_async(who.address)).vp
-    job = NextJob(who, ShowRequest(number, who.address, ctx.now()))
-    chosen = await ctx.intake.submit_async(job)
-    if isinstance(chosen, ShowRefused):
-        status = 404 if chosen.code == "unknown_round" else 409
-        raise Problem(status, chosen.code, str(chosen))
-    if isinstance(chosen, Exception):
-        raise chosen
-    assert isinstance(chosen, Shown)
-    spent = sum(v.amount for v in chosen.votes.values())
-    body: dict[str, Any] = {
-        "round": number,
-        "seen": chosen.seen,
-        "pool_size": chosen.total,
-        "voted": len(chosen.votes),
-        "vp": str(vp),
-        "spent": str(spent),
-        "remaining": str(max(vp - spent, 0)),
-        "work": None,
-        "your_vote": None,
-    }
-    if chosen.work is not None:
-        body["work"] = await ctx.work_json(number, chosen.work)
-        previous = chosen.votes.get(chosen.work)
-        if previous is not None:
-            body["your_vote"] = {
-                "direction": previous.direction,
-                "amount": str(previous.amount),
-                "nonce": str(previous.nonce),
-            }
-    return json_response(body)
+    # The ordinary request is answered by web/hot.py before FastAPI; this route answers
+    # the rest and describes the API. The database work (session row, pick, impression)
+    # is done by the group commit's writer in a batch with other requests.
+    return json_response(await next_answer(ctx, number, who))

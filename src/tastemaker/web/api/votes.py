@@ -9,10 +9,10 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from tastemaker.core.ballots import BallotError, Vote
-from tastemaker.rounds.votes import Ballot, VoteReceipt, vote_domain
+from tastemaker.rounds.votes import vote_domain
 from tastemaker.store.tables import Round
 from tastemaker.web.deps import Cookie, Ctx, Db, Member, json_response, parse_hash
-from tastemaker.web.intake import VoteJob
+from tastemaker.web.hot import vote_answer
 from tastemaker.web.problems import PROBLEM_RESPONSES, Problem
 
 router = APIRouter(prefix="/votes", tags=["votes"], responses=PROBLEM_RESPONSES)
@@ -97,22 +97,7 @@ def prepare(ctx: Ctx, session: Db, member: Member, intent: VoteIntent) -> dict[s
     response_model=dict[str, Any],
 )
 async def cast(ctx: Ctx, who: Cookie, body: SignedVote) -> Response:
-    # Read the stake before the database work: on SQLite, intake holds the write
-    # lock for its batch, and a node round trip must not happen under it.
-    grant = await ctx.allowance_async(who.address)
-    # Stored (committed, with whatever votes arrived at the same time) before we say
-    # yes; the batch also checks the session's row and that the vote is the member's.
-    ballot = Ballot(body.message.model_dump(), body.signature, ctx.now(), grant)
-    receipt = await ctx.intake.submit_async(VoteJob(who, ballot))
-    if isinstance(receipt, Exception):
-        raise receipt
-    assert isinstance(receipt, VoteReceipt)
-    return json_response(
-        {
-            "id": "0x" + receipt.id.hex(),
-            "status": receipt.status,
-            "spent": str(receipt.spent),
-            "allowance": str(receipt.allowance),
-            "remaining": str(receipt.remaining),
-        }
-    )
+    # The ordinary vote is answered by web/hot.py before FastAPI (same work, same
+    # answers); this route answers the rest and describes the API.
+    message = body.message.model_dump()
+    return json_response(await vote_answer(ctx, who, message, body.signature))
