@@ -129,9 +129,8 @@ POLICIES: dict[str, ExposurePolicy] = {
 
 
 def winner(order: list[bytes], votes: list[CountedVote]) -> bytes | None:
-    """The top work if it has positive net VP (the service's rule), else none."""
-    net = sum(v.direction * v.amount for v in votes if v.work == order[0])
-    return order[0] if net > 0 else None
+    """The top work if anyone voted it up (the mint rule of decision 0032), else none."""
+    return order[0] if any(v.direction > 0 and v.work == order[0] for v in votes) else None
 
 
 def run_seed(seed: int, images: list[np.ndarray], n_pool: int, args, rule_fns: dict) -> dict:
