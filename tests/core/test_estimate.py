@@ -79,4 +79,29 @@ def test_votes_to_flip_is_a_checked_upper_bound() -> None:
 def test_no_winner_no_flip() -> None:
     votes = _votes([("a", 0, -1, 5)])
     assert votes_to_flip(W, votes, {}, RULES) is None
+    assert winner_of(W, votes, {}, RULES | {"mint_if": "up-vp"}) is None  # nobody voted up
     assert rank_pool(W, votes, {}, RULES)[0].net_vp <= 0
+
+
+def test_a_picky_community_still_mints_the_work_it_likes_best() -> None:
+    # Every member votes most works down; W0 gets 2 of 5 up, the others 0 or 1 of 5.
+    # No work has positive net VP, so the old rule (and records without mint_if) mint
+    # nothing; "up-vp" mints the top-ranked work, W0.
+    plan = [(f"m{i}", 0, 1 if i < 2 else -1, 10) for i in range(5)]
+    plan += [(f"m{i}", w, 1 if i == w else -1, 10) for w in (1, 2, 3) for i in range(5)]
+    votes = _votes(plan)
+    assert all(r.net_vp < 0 for r in rank_pool(W, votes, {}, RULES))
+    assert winner_of(W, votes, {}, RULES) is None  # no mint_if: net VP, as before 0032
+    scored = RULES | {"mint_if": "up-vp"}
+    assert winner_of(W, votes, {}, scored) == W[0]
+    flip = votes_to_flip(W, votes, {}, scored)
+    assert flip is not None and flip.new_winner != W[0]
+    with pytest.raises(ValueError, match="unknown mint rule"):
+        winner_of(W, votes, {}, RULES | {"mint_if": "always"})
+
+
+def test_new_rounds_freeze_the_score_mint_rule() -> None:
+    from tastemaker.rounds.settings import RoundSettings
+
+    assert RoundSettings().rules_json()["mint_if"] == "up-vp"
+    assert "mint_if" not in RoundSettings(tally="exposure").rules_json()

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from tastemaker.rounds.exposure import BELOW_MINIMUM, IN_FOCUS, REST, ExposurePolicy, round_progress
+from tastemaker.rounds.exposure import (
+    BELOW_MINIMUM,
+    IN_FOCUS,
+    REST,
+    ExposurePolicy,
+    pool_size_for,
+    round_progress,
+)
 
 POLICY = ExposurePolicy(min_impressions=3, explore=0.3, floor_share=0.2)
 
@@ -42,3 +50,11 @@ def test_progress_is_the_share_of_the_window_passed() -> None:
     assert round_progress(100.0, 200.0, 50.0) == 0.0
     assert round_progress(100.0, 200.0, 250.0) == 1.0
     assert round_progress(100.0, 100.0, 100.0) == 1.0
+
+
+def test_the_pool_is_sized_to_what_the_community_can_view() -> None:
+    assert pool_size_for(50, 24) == 75  # 1,200 impressions, 16 a work
+    assert pool_size_for(50, 24, 8) == 150
+    assert pool_size_for(2, 3) == 1  # never an empty pool
+    with pytest.raises(ValueError, match="positive"):
+        pool_size_for(0, 24)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tastemaker.core.tally import CountedVote, rank_pool
+from tastemaker.core.tally import CountedVote, rank_pool, winner_of_rows
 
 CHALLENGERS = 5
 METHOD = "greedy-bisection/1"
@@ -47,8 +47,7 @@ def winner_of(
     impressions: Mapping[bytes, int],
     rules: Mapping,
 ) -> bytes | None:
-    rows = rank_pool(pool, votes, impressions, rules)
-    return rows[0].work if rows and rows[0].net_vp > 0 else None
+    return winner_of_rows(rank_pool(pool, votes, impressions, rules), rules)
 
 
 def votes_to_flip(
@@ -59,9 +58,9 @@ def votes_to_flip(
 ) -> Flip | None:
     """The flip with the fewest removals found; None when the round has no winner."""
     rows = rank_pool(pool, votes, impressions, rules)
-    if not rows or rows[0].net_vp <= 0:
+    winner = winner_of_rows(rows, rules)
+    if winner is None:
         return None
-    winner = rows[0].work
     challengers: list[bytes | None] = [r.work for r in rows[1 : 1 + CHALLENGERS]] + [None]
     best: Flip | None = None
 

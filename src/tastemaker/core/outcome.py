@@ -24,7 +24,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from tastemaker.core.flip import Flip, votes_to_flip
 from tastemaker.core.merkle import RewardTree, assign_indexes
 from tastemaker.core.rewards import accumulate, split_pro_rata
-from tastemaker.core.tally import CountedVote, TallyRow, rank_pool
+from tastemaker.core.tally import CountedVote, TallyRow, rank_pool, winner_of_rows
 from tastemaker.core.voting_power import Allowance
 
 
@@ -92,10 +92,8 @@ class RoundOutcome:
 
     @property
     def winner(self) -> bytes | None:
-        """The top work, if it has any positive net support."""
-        if self.tally and self.tally[0].net_vp > 0:
-            return self.tally[0].work
-        return None
+        """The top work, if the round's mint rule lets it win (``core.tally``)."""
+        return winner_of_rows(self.tally, self.rules)
 
     def votes_to_flip(self) -> Flip | None:
         """The fewest counted votes found whose removal changes the winner (core.flip)."""

@@ -28,6 +28,10 @@ from fractions import Fraction
 from tastemaker.core.estimate import SCALE, BiasModel, fit_bias_model
 
 RULES = ("member-bias", "exposure")
+# When the top-ranked work is minted (decision 0032): "net-vp", if its net VP is
+# positive (every record before 0032); "up-vp", if anyone voted it up, as Botto mints
+# its top work: a picky community votes most works down, even the one it likes best.
+MINT_RULES = ("net-vp", "up-vp")
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,23 @@ def rule_of(rules: Mapping) -> str:
     if rule not in RULES:
         raise ValueError(f"unknown tally rule {rule!r}")
     return rule
+
+
+def mint_rule_of(rules: Mapping) -> str:
+    """When a round's top work is minted (records before decision 0032 name none)."""
+    rule = rules.get("mint_if", "net-vp")
+    if rule not in MINT_RULES:
+        raise ValueError(f"unknown mint rule {rule!r}")
+    return rule
+
+
+def winner_of_rows(rows: Sequence[TallyRow], rules: Mapping) -> bytes | None:
+    """The round's winner: the top-ranked work, if the round's mint rule lets it win."""
+    if not rows:
+        return None
+    top = rows[0]
+    wins = top.up_vp > 0 if mint_rule_of(rules) == "up-vp" else top.net_vp > 0
+    return top.work if wins else None
 
 
 def rank_pool(

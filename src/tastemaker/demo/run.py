@@ -29,6 +29,7 @@ from tastemaker.demo.members import DemoMember, demo_members, onboard
 from tastemaker.generate.registry import get_engine
 from tastemaker.rounds import states
 from tastemaker.rounds.curation import Candidate, Curator
+from tastemaker.rounds.exposure import pool_size_for
 from tastemaker.rounds.record import export_round
 from tastemaker.rounds.service import (
     RoundContext,
@@ -52,6 +53,13 @@ WEEK = timedelta(days=7)
 DEMO_ROUND = RoundSettings(
     candidates=400, new_works=60, pool_size=150, image_size=128, voting_seconds=6 * 24 * 3600
 )
+
+
+def demo_round(n_members: int, views_each: int) -> RoundSettings:
+    """DEMO_ROUND with a pool the members can judge (decision 0032): about 16 views a
+    work, 40% of it new each week (50 members: 75 works, 30 new)."""
+    pool = pool_size_for(n_members, views_each)
+    return DEMO_ROUND.model_copy(update={"pool_size": pool, "new_works": max(1, pool * 2 // 5)})
 
 
 # How the simulated members are shown works: the vote page's own policy
@@ -131,7 +139,7 @@ def run_demo(
     n_members: int,
     curator: Curator,
     seed: int = 7,
-    round_settings: RoundSettings = DEMO_ROUND,
+    round_settings: RoundSettings | None = None,  # None: demo_round(n_members, ...)
     exposure: str = DEMO_EXPOSURE,
     say: Callable[[str], None] = print,
     on_progress: Callable[[int], None] | None = None,
@@ -143,6 +151,8 @@ def run_demo(
         return _run_jokes(home, weeks, n_members, curator, seed, jokes, exposure, say,
                           on_progress, round_settings)  # fmt: skip
     home.mkdir(parents=True, exist_ok=True)
+    if round_settings is None:
+        round_settings = demo_round(n_members, Community().views_per_member)
     result = DemoResult(home)
     rng = np.random.default_rng(seed)
     db = Database(f"sqlite:///{home / 'tastemaker.db'}")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 BELOW_MINIMUM, IN_FOCUS, REST = 0, 1, 2
+IMPRESSIONS_PER_WORK = 16  # views a round should give each pool work (decision 0032)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,17 @@ class ExposurePolicy:
         """Pool indices in the order the vote page offers them."""
         shown = np.asarray(shown)
         return np.lexsort((np.arange(len(shown)), shown, self.tiers(shown, focus)))
+
+
+def pool_size_for(
+    voters: int, views_each: int, impressions_per_work: int = IMPRESSIONS_PER_WORK
+) -> int:
+    """A pool the community can judge: ``voters * views_each`` impressions a round give
+    each work about ``impressions_per_work`` views (decision 0032). A pool larger than
+    that spreads the votes so thin that no tally can tell its best works apart."""
+    if voters < 1 or views_each < 1 or impressions_per_work < 1:
+        raise ValueError("voters, views_each and impressions_per_work must be positive")
+    return max(1, voters * views_each // impressions_per_work)
 
 
 def round_progress(opens_at: float, closes_at: float, now: float) -> float:

@@ -60,6 +60,7 @@ class RoundSettings(BaseSettings):
                 Fraction(self.tally_work_prior),
                 self.tally_iterations,
             ).to_json()
+            | {"mint_if": "up-vp"}  # decision 0032
             if self.tally == "member-bias"
             else {}
         )
