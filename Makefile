@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# `make test` also installs the diffusion extra (diffusers), so its engine's tests run.
+# `make test` also installs the diffusion extra (diffusers) and the ray extra, so their
+# tests run.
 TEST_STAMP := $(VENV)/.installed-test
 # The embedded chain's node (anvil, from npm), pinned in tastemaker/chain/node.py.
 ANVIL_STAMP := $(VENV)/node/.installed
@@ -23,7 +24,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,text,diffusion]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,text,diffusion,ray]'
 	touch $(TEST_STAMP)
 
 $(ANVIL_STAMP): $(STAMP)

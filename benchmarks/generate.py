@@ -1,6 +1,8 @@
 """Generation throughput and memory: works/s at 256 px over 2,000 works, all cores.
 
-Prints JSON; ``--engine flame`` measures the flame engine. Targets: cppn >= 250
+Prints JSON; ``--engine flame`` measures the flame engine; ``--backend ray`` makes the
+works on a Ray (started here with --workers CPUs, or the cluster at --address; the
+start is timed apart as backend_start_s). Targets: cppn >= 250
 works/s (issue 12; issue 2's was 150), flame >= 50 works/s (issue 13), peak memory
 under 1 GiB, so Botto's peak weekly volume (70,000 candidates) takes minutes.
 """
@@ -17,7 +19,9 @@ import threading
 import time
 from pathlib import Path
 
+from tastemaker.generate.backends import BACKENDS, get_backend
 from tastemaker.generate.batch import generate_works
+from tastemaker.generate.registry import get_engine
 
 TARGETS = {"cppn": 250, "flame": 50}  # works/s at 256 px (issues 12 and 13)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -79,10 +83,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--engine", default="cppn", help="cppn (target 150 works/s) or flame (50)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--backend", default="local", choices=BACKENDS)
+    parser.add_argument("--address", default=None, help="with --backend ray: a Ray cluster")
     args = parser.parse_args()
 
     sampler = ProcessTreeSampler()
     sampler.start()
+    backend = get_backend(args.backend, args.address, args.workers)
+    started = time.perf_counter()
+    backend.check(get_engine(args.engine))  # starts or joins Ray: timed apart
+    backend_start_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         records = generate_works(
@@ -92,6 +102,7 @@ def main() -> None:
             Path(folder),
             engine_name=args.engine,
             workers=args.workers,
+            backend=backend,
         )
         seconds = time.perf_counter() - start
         disk = sum(p.stat().st_size for p in Path(folder).iterdir())
@@ -104,6 +115,8 @@ def main() -> None:
     result = {
         "benchmark": "generate",
         "engine": args.engine,
+        "backend": args.backend,
+        "backend_start_s": round(backend_start_s, 2),
         "works": len(records),
         "size_px": args.size,
         "workers": args.workers,
