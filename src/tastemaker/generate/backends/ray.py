@@ -110,9 +110,6 @@ class RayBackend:
 
     def _connect(self) -> None:
         """Start or join Ray, unless this process is connected already."""
-        # Ray's C++ core logs every retry to stderr (read when Ray is imported); the one
-        # line below says it instead.
-        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
         import ray
 
         if ray.is_initialized():
