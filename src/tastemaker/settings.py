@@ -14,6 +14,12 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path(".tastemaker"), description="Root of all local state.")
     engine: str = Field(default="cppn", description="Default generative engine.")
+    generate_backend: str = Field(
+        default="local", description="Where works are made: local (this machine) or ray."
+    )
+    ray_address: str | None = Field(
+        default=None, description="The Ray cluster (host:port); unset: RAY_ADDRESS or a local Ray."
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; unset means SQLite at <home>/tastemaker.db."
     )

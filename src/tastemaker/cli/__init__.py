@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tastemaker.errors import TastemakerError
 
@@ -48,7 +49,10 @@ def main() -> None:
     try:
         app()
     except TastemakerError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # escape: a message may hold brackets (pip install 'tastemaker[ray]'), not markup
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(2)
     except ValueError as exc:
         # A setting from the environment that does not parse (pydantic-settings raises

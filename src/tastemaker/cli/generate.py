@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from tastemaker.cli import app
 from tastemaker.errors import UsageError
+from tastemaker.generate.backends import get_backend
 from tastemaker.generate.batch import (
     WorkRecord,
     check_count,
@@ -34,7 +35,21 @@ def generate(
         None, help="Genomes to breed from: a manifest.jsonl, a JSON list, or one genome."
     ),
     engine: str | None = typer.Option(None, help="Engine name (default: the setting)."),
-    workers: int | None = typer.Option(None, help="Processes to render with (default: cores)."),
+    workers: int | None = typer.Option(
+        None,
+        help="Processes to render with (default: cores; with --backend ray: the CPUs of "
+        "a Ray started here).",
+    ),
+    backend: str | None = typer.Option(
+        None,
+        help="Where to render: local (this machine's cores) or ray (a Ray cluster); "
+        "default: the generate_backend setting (local).",
+    ),
+    address: str | None = typer.Option(
+        None,
+        help="With --backend ray: the cluster's address (host:port or ray://host:port; "
+        "default: the ray_address setting, RAY_ADDRESS, else a Ray started here).",
+    ),
     source: Path | None = typer.Option(
         None,
         "--from",
@@ -44,10 +59,15 @@ def generate(
 ) -> None:
     """Generate COUNT screened works with their genomes and a manifest (or, with
     --engine submissions --from PATH, import works made elsewhere)."""
-    engine_name = engine or get_settings().engine
+    settings = get_settings()
+    engine_name = engine or settings.engine
     # Bad arguments fail before the progress bar appears.
     check_size(size)
-    get_engine(engine_name)
+    engine_ = get_engine(engine_name)
+    backend_name = backend or settings.generate_backend
+    if address is not None and backend_name != "ray":
+        raise UsageError("--address names a Ray cluster: use it with --backend ray")
+    backend_ = get_backend(backend_name, address or settings.ray_address, workers)
     if engine_name == "submissions" and source is not None:
         from tastemaker.generate.submissions import import_submissions
 
@@ -60,6 +80,7 @@ def generate(
         raise UsageError("--count is required (or import works with --engine submissions --from)")
     check_count(count)
     parent_genomes = load_genomes(parents) if parents else []
+    backend_.check(engine_)  # Ray installed, the cluster reachable: before the progress bar
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -76,6 +97,7 @@ def generate(
             parents=parent_genomes,
             workers=workers,
             on_progress=lambda n: progress.advance(task, n),
+            backend=backend_,
         )
     typer.echo(f"{len(records)} works and manifest.jsonl in {out}")
 

@@ -1,39 +1,34 @@
 """Generate many works reproducibly: propose genomes from one seeded RNG, make and
-screen them on all cores, and write content-addressed media plus a manifest.
+screen them on a backend (this machine's cores, or a Ray cluster), and write
+content-addressed media plus a manifest.
 
 Candidate number ``i`` is proposed from its own RNG stream, seeded by
 ``(seed, i)``, and rendering is a pure function of the genome, so the same seed
-gives the same works however the candidates are spread over processes; the
-parent process keeps candidates in index order and writes the files.
+gives the same works however the candidates are spread over processes or machines;
+this process keeps candidates in index order and writes the manifest.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing import get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from tastemaker.core.media import IMAGE_PNG, Media, is_text
+from tastemaker.core.media import IMAGE_PNG, is_text
 from tastemaker.errors import GenomeError, UsageError
-from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE, Engine
+from tastemaker.generate.backends import Backend, Job, LocalBackend, propose
+from tastemaker.generate.engine import MAX_SIZE, MIN_SIZE
 from tastemaker.generate.genome import Genome
-from tastemaker.generate.malloc import keep_freed_memory
 from tastemaker.generate.registry import get_engine
-from tastemaker.store.media import MediaStore, StagedMedia, write_atomic
+from tastemaker.store.media import MediaStore, write_atomic
+
+__all__ = ["MANIFEST", "WorkRecord", "generate_works", "propose"]
 
 MANIFEST = "manifest.jsonl"
 MAX_ATTEMPTS_PER_WORK = 50
-# Share of proposals made by each operator when parents are given.
-MUTATE_SHARE, CROSSOVER_SHARE = 0.45, 0.35
 
 
 @dataclass(frozen=True)
@@ -120,89 +115,6 @@ def _genome_from_json(value: object) -> Genome:
     return Genome.from_json(value)
 
 
-def propose(engine: Engine, rng: np.random.Generator, parents: Sequence[Genome]) -> Genome:
-    """One candidate: a mutant or a cross of the parents, or a fresh random genome."""
-    if parents:
-        roll = rng.random()
-        if roll < MUTATE_SHARE:
-            return engine.mutate(parents[int(rng.integers(len(parents)))], rng)
-        if roll < MUTATE_SHARE + CROSSOVER_SHARE and len(parents) > 1:
-            a, b = rng.choice(len(parents), size=2, replace=False)
-            return engine.crossover(parents[int(a)], parents[int(b)], rng)
-    return engine.random(rng)
-
-
-@dataclass(frozen=True)
-class _Job:
-    engine_name: str
-    seed: int
-    parents: tuple[Genome, ...]
-    size: int
-    out: Path
-
-
-_worker_job: tuple[_Job, Engine] | None = None
-
-
-def _init_worker(job: _Job) -> None:
-    global _worker_job
-    # One engine per process, so what it caches (compiled networks, palette tables)
-    # serves the prescreen and the full render of each candidate.
-    _worker_job = (job, get_engine(job.engine_name))
-
-
-def _init_pool_worker(job: _Job) -> None:
-    # Only in the spawned workers: they live for one batch and render all the time.
-    # In the calling process (a server, the demo) keeping freed memory would last for
-    # its whole life.
-    keep_freed_memory()
-    _init_worker(job)
-
-
-def _candidate(index: int) -> tuple[Genome, StagedMedia | None, str]:
-    """Propose, render and stage candidate ``index`` of the job this process was given.
-
-    Hashing and writing happen here, in parallel; the parent only renames the files
-    of the candidates it keeps (and deletes the rest).
-    """
-    assert _worker_job is not None, "worker used before _init_worker"
-    job, engine = _worker_job
-    genome = propose(engine, np.random.default_rng([job.seed, index]), job.parents)
-    genome.id  # noqa: B018 - hashed here, in parallel, and sent along with the genome
-    media: Media | None = engine.make_screened(genome, job.size)
-    if media is None:
-        return genome, None, ""
-    return genome, MediaStore(job.out).stage(media.data, media.extension), media.media_type
-
-
-def _worker_context() -> BaseContext:
-    """Workers forked from a fork server that has the engines' kernels loaded.
-
-    The fork server is a fresh, single-threaded process (as "spawn" gives), so workers
-    stay independent of whatever threads the caller runs; it starts once per caller
-    and serves every later batch. Where there is no fork (Windows), spawn.
-    """
-    if "forkserver" not in get_all_start_methods():
-        return get_context("spawn")
-    context = get_context("forkserver")
-    context.set_forkserver_preload(["tastemaker.generate.warm"])
-    return context
-
-
-@contextmanager
-def _candidates(job: _Job, workers: int) -> Iterator[Callable[[range], Iterator]]:
-    """A function mapping candidate indices to (genome, staged media, media type) in
-    order, on ``workers``."""
-    if workers <= 1:
-        _init_worker(job)
-        yield lambda indices: map(_candidate, indices)
-        return
-    with ProcessPoolExecutor(
-        workers, mp_context=_worker_context(), initializer=_init_pool_worker, initargs=(job,)
-    ) as pool:
-        yield lambda indices: pool.map(_candidate, indices, chunksize=8)
-
-
 def generate_works(
     count: int,
     size: int,
@@ -213,14 +125,18 @@ def generate_works(
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     manifest: Path | None = None,
+    backend: Backend | None = None,
 ) -> list[WorkRecord]:
-    """Generate ``count`` screened works into ``out``, write the manifest last
-    (to ``out/manifest.jsonl`` unless ``manifest`` names another file)."""
+    """Generate ``count`` screened works into ``out`` on ``backend`` (default: this
+    machine's cores), write the manifest last (to ``out/manifest.jsonl`` unless
+    ``manifest`` names another file)."""
     check_count(count)
     check_size(size)
     engine = get_engine(engine_name)
     for parent in parents:
         engine.validate(parent)
+    backend = backend or LocalBackend()
+    backend.check(engine)
     capacity = getattr(engine, "capacity", None)  # an engine drawing from a fixed set
     if capacity is not None:
         count = min(count, capacity())
@@ -231,13 +147,13 @@ def generate_works(
         # (``processes = False``) loads it once and uses every core itself.
         workers = 1
     store = MediaStore(out)
-    job = _Job(engine_name, seed, tuple(parents), size, out)
+    job = Job(engine_name, engine.version, seed, tuple(parents), size, out)
     records: list[WorkRecord] = []
     seen_genomes: set[str] = set()
     seen_cids: set[str] = set()
     next_index = 0
     try:
-        with _candidates(job, workers) as candidates:
+        with backend.candidates(job, workers) as candidates:
             while len(records) < count:
                 if next_index > MAX_ATTEMPTS_PER_WORK * count:
                     raise UsageError(

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from tastemaker.chain.client import ChainClient
 from tastemaker.chain.settings import ChainSettings
 from tastemaker.errors import UsageError
+from tastemaker.generate.backends import get_backend
 from tastemaker.rounds.curation import Curator, RandomCurator
 from tastemaker.rounds.service import RoundContext
 from tastemaker.rounds.settings import RoundSettings
@@ -50,6 +51,7 @@ def round_context(
             curator=make_curator(settings.curator, settings),
             home=settings.home,
             engine_name=settings.engine,
+            backend=get_backend(settings.generate_backend, settings.ray_address),
             on_progress=on_progress,
         )
     finally:

@@ -30,6 +30,7 @@ from tastemaker.core.outcome import RoundOutcome, StoredVote, reward_epoch, roun
 from tastemaker.core.rewards import share_of
 from tastemaker.core.voting_power import Allowance, allowance
 from tastemaker.errors import TastemakerError
+from tastemaker.generate.backends import Backend
 from tastemaker.generate.batch import generate_works
 from tastemaker.generate.genome import Genome
 from tastemaker.rounds import crashpoints, reconcile, states
@@ -74,6 +75,7 @@ class RoundContext:
     home: Path
     engine_name: str = "cppn"
     workers: int | None = None
+    backend: Backend | None = None  # where candidates are made (None: this machine)
     checkpoint: Callable[[str], None] = field(default=_no_checkpoint)
     on_progress: Callable[[int], None] | None = None
 
@@ -181,6 +183,7 @@ def open_round(ctx: RoundContext, now: datetime | None = None) -> int:
         workers=ctx.workers,
         on_progress=ctx.on_progress,
         manifest=manifest,
+        backend=ctx.backend,
     )
     ctx.checkpoint("generated")
     candidates = [
