@@ -61,14 +61,18 @@ def _settings_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("TASTEMAKER_")}
 
 
+def _host_port(address: str) -> tuple[str, str]:
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError(f"Ray address {address!r} is not host:port (or ray://host:port)")
+    return host, port
+
+
 def probe(address: str) -> None:
     """Raise ``UsageError`` unless something listens at ``address`` (``host:port`` or
     ``ray://host:port``). ``ray.init`` itself retries an unreachable address for
     minutes."""
-    host_port = address.removeprefix("ray://")
-    host, _, port = host_port.rpartition(":")
-    if not host or not port.isdigit():
-        raise UsageError(f"Ray address {address!r} is not host:port (or ray://host:port)")
+    host, port = _host_port(address)
     try:
         with socket.create_connection((host.strip("[]"), int(port)), CONNECT_TIMEOUT_S):
             pass
@@ -106,6 +110,9 @@ class RayBackend:
                 f"engine {engine.name!r} holds a model and uses every core of one machine "
                 "itself: generate with it on the local backend"
             )
+        address = self._address()
+        if address is not None and address not in _NO_HOST:
+            _host_port(address)  # a malformed address fails even when Ray is connected
         self._connect()
 
     def _connect(self) -> None:
