@@ -64,6 +64,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     admin.dispose()
 
 
+def _prepare_under_round_env(home: Path, db_url: str) -> object:
+    """``_prepare`` with ROUND_ENV set in this process, as the servers will have it."""
+    saved = {k: os.environ.get(k) for k in ROUND_ENV}
+    os.environ.update(ROUND_ENV)
+    try:
+        return _prepare(home, db_url)
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+
 def _prepare(home: Path, db_url: str) -> object:
     """Contracts, DEV stakes and round 1, by this process (which keeps the node)."""
     from tastemaker.chain.client import ChainClient
@@ -170,13 +181,7 @@ def test_two_server_processes_keep_intake_exact(tmp_path: Path, db_url: str) -> 
     home = tmp_path / "home"
     home.mkdir()
     env = os.environ | ROUND_ENV | {"TASTEMAKER_HOME": str(home), "TASTEMAKER_DATABASE_URL": db_url}
-    saved = {k: os.environ.get(k) for k in ROUND_ENV}
-    os.environ.update(ROUND_ENV)
-    try:
-        chain = _prepare(home, db_url)
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    chain = _prepare_under_round_env(home, db_url)
     port = 19000 + os.getpid() % 500 * 2
     servers = [_serve(port, env), _serve(port + 1, env)]
     try:
@@ -303,13 +308,7 @@ def test_a_worker_that_dies_is_replaced_and_no_acknowledged_vote_is_lost(tmp_pat
     home.mkdir()
     db_url = f"sqlite:///{home / 'tastemaker.db'}"
     env = os.environ | ROUND_ENV | {"TASTEMAKER_HOME": str(home), "TASTEMAKER_DATABASE_URL": db_url}
-    saved = {k: os.environ.get(k) for k in ROUND_ENV}
-    os.environ.update(ROUND_ENV)
-    try:
-        chain = _prepare(home, db_url)
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    chain = _prepare_under_round_env(home, db_url)
     port = 19600 + os.getpid() % 300
     command = [sys.executable, "-m", "tastemaker", "serve", "--port", str(port)]
     server = subprocess.Popen(

@@ -155,21 +155,7 @@ def run_demo(
         round_settings = demo_round(n_members, Community().views_per_member)
     result = DemoResult(home)
     rng = np.random.default_rng(seed)
-    db = Database(f"sqlite:///{home / 'tastemaker.db'}")
-    chain = ChainClient.connect(ChainSettings(home=home))
-    try:
-        if not chain.has_deployment():
-            say("deploying contracts on the embedded chain")
-            chain.deploy(DeployParams(treasury=chain.signer.address))
-        ctx = RoundContext(
-            db=db,
-            chain=chain,
-            media=MediaStore(home / "media"),
-            settings=round_settings,
-            curator=curator,
-            home=home,
-            on_progress=on_progress,
-        )
+    with _demo_context(home, round_settings, curator, say, on_progress) as ctx:
         community = Community(n_members=n_members, seed=seed)
         engine = get_engine("cppn")
         reference = []
@@ -179,17 +165,57 @@ def run_demo(
             if engine.screen(image):
                 reference.append(image)
         community.calibrate(reference)
-        members = demo_members(community, seed)
-        result.labels = {m.address: m.sim.member_id for m in members}
-        say(f"onboarding {len(members)} members (fund, stake)")
-        onboard(chain, members)
-
+        members = _onboard_members(ctx.chain, community, seed, result, say)
         for week in range(weeks):
             result.weeks.append(_week(ctx, community, members, week, rng, say, result, exposure))
+    return result
+
+
+@contextmanager
+def _demo_context(
+    home: Path,
+    round_settings: RoundSettings,
+    curator: Curator,
+    say: Callable[[str], None],
+    on_progress: Callable[[int], None] | None,
+    engine_name: str = "cppn",
+) -> Iterator[RoundContext]:
+    """The demo home's database and embedded chain (contracts deployed on first use) as a
+    round context; both are closed on the way out."""
+    db = Database(f"sqlite:///{home / 'tastemaker.db'}")
+    chain = ChainClient.connect(ChainSettings(home=home))
+    try:
+        if not chain.has_deployment():
+            say("deploying contracts on the embedded chain")
+            chain.deploy(DeployParams(treasury=chain.signer.address))
+        yield RoundContext(
+            db=db,
+            chain=chain,
+            media=MediaStore(home / "media"),
+            settings=round_settings,
+            curator=curator,
+            home=home,
+            engine_name=engine_name,
+            on_progress=on_progress,
+        )
     finally:
         db.dispose()
         chain.close()
-    return result
+
+
+def _onboard_members(
+    chain: ChainClient,
+    community: object,
+    seed: int,
+    result: DemoResult,
+    say: Callable[[str], None],
+) -> list[DemoMember]:
+    """The community's members as funded, staked demo accounts (labelled in the report)."""
+    members = demo_members(community, seed)
+    result.labels = {m.address: m.sim.member_id for m in members}
+    say(f"onboarding {len(members)} members (fund, stake)")
+    onboard(chain, members)
+    return members
 
 
 def _run_jokes(
@@ -225,35 +251,16 @@ def _run_jokes(
         home, community=f"members replaying real Jester raters ({len(ratings.people)} eligible)"
     )
     rng = np.random.default_rng(seed)
-    db = Database(f"sqlite:///{home / 'tastemaker.db'}")
-    chain = ChainClient.connect(ChainSettings(home=home))
-    try:
-        with _submissions_dir(imported):
-            if not chain.has_deployment():
-                say("deploying contracts on the embedded chain")
-                chain.deploy(DeployParams(treasury=chain.signer.address))
-            ctx = RoundContext(
-                db=db,
-                chain=chain,
-                media=MediaStore(home / "media"),
-                settings=round_settings,
-                curator=curator,
-                home=home,
-                engine_name="submissions",
-                on_progress=on_progress,
-            )
-            members = demo_members(community, seed)
-            result.labels = {m.address: m.sim.member_id for m in members}
-            say(f"onboarding {len(members)} members (fund, stake)")
-            onboard(chain, members)
-            for week in range(weeks):
-                result.weeks.append(
-                    _week(ctx, community, members, week, rng, say, result, exposure,
-                          look=community.look)
-                )  # fmt: skip
-    finally:
-        db.dispose()
-        chain.close()
+    with (
+        _submissions_dir(imported),
+        _demo_context(home, round_settings, curator, say, on_progress, "submissions") as ctx,
+    ):
+        members = _onboard_members(ctx.chain, community, seed, result, say)
+        for week in range(weeks):
+            result.weeks.append(
+                _week(ctx, community, members, week, rng, say, result, exposure,
+                      look=community.look)
+            )  # fmt: skip
     return result
 
 
