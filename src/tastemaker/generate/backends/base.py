@@ -19,7 +19,7 @@ import numpy as np
 from tastemaker.core.media import Media
 from tastemaker.generate.engine import Engine
 from tastemaker.generate.genome import Genome
-from tastemaker.store.media import StagedMedia
+from tastemaker.store.media import MediaStore, StagedMedia
 
 # Share of proposals made by each operator when parents are given.
 MUTATE_SHARE, CROSSOVER_SHARE = 0.45, 0.35
@@ -79,3 +79,10 @@ def make_candidate(job: Job, engine: Engine, index: int) -> tuple[Genome, Media 
     genome = propose(engine, np.random.default_rng([job.seed, index]), job.parents)
     genome.id  # noqa: B018 - hashed here, in the worker, and sent along with the genome
     return genome, engine.make_screened(genome, job.size)
+
+
+def stage_candidate(store: MediaStore, genome: Genome, media: Media | None) -> Candidate:
+    """A made candidate as the caller takes it: its media staged in ``store``."""
+    if media is None:
+        return genome, None, ""
+    return genome, store.stage(media.data, media.extension), media.media_type

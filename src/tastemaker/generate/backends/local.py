@@ -9,7 +9,13 @@ from contextlib import contextmanager
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 
-from tastemaker.generate.backends.base import Candidate, Candidates, Job, make_candidate
+from tastemaker.generate.backends.base import (
+    Candidate,
+    Candidates,
+    Job,
+    make_candidate,
+    stage_candidate,
+)
 from tastemaker.generate.engine import Engine
 from tastemaker.generate.malloc import keep_freed_memory
 from tastemaker.generate.registry import get_engine
@@ -42,10 +48,7 @@ def _candidate(index: int) -> Candidate:
     """
     assert _worker_job is not None, "worker used before _init_worker"
     job, engine = _worker_job
-    genome, media = make_candidate(job, engine, index)
-    if media is None:
-        return genome, None, ""
-    return genome, MediaStore(job.out).stage(media.data, media.extension), media.media_type
+    return stage_candidate(MediaStore(job.out), *make_candidate(job, engine, index))
 
 
 def _worker_context() -> BaseContext:

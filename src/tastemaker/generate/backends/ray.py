@@ -23,7 +23,13 @@ from typing import Any
 
 from tastemaker.core.media import Media
 from tastemaker.errors import TastemakerError, UsageError
-from tastemaker.generate.backends.base import Candidate, Candidates, Job, make_candidate
+from tastemaker.generate.backends.base import (
+    Candidate,
+    Candidates,
+    Job,
+    make_candidate,
+    stage_candidate,
+)
 from tastemaker.generate.engine import Engine
 from tastemaker.generate.genome import Genome
 from tastemaker.generate.malloc import keep_freed_memory
@@ -162,11 +168,7 @@ class RayBackend:
                         for chunk in islice(chunks, 1):  # keep the window full
                             pending.append(remote.remote(job_ref, chunk))
                         for genome, media in made:
-                            if media is None:
-                                yield genome, None, ""
-                            else:
-                                staged = store.stage(media.data, media.extension)
-                                yield genome, staged, media.media_type
+                            yield stage_candidate(store, genome, media)
                 finally:
                     for ref in pending:  # abandoned (an error, or the caller stopped early)
                         ray.cancel(ref)
